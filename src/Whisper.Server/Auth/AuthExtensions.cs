@@ -1,0 +1,56 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Identity;
+using Whisper.Server.Data;
+
+namespace Whisper.Server.Auth;
+
+public static class AuthExtensions
+{
+    public static IHostApplicationBuilder AddWhisperAuth(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddMemoryCache();
+        services.AddSingleton<SigningKeys>();
+        services.AddSingleton<Tokens>();
+        services.AddSingleton<SessionCache>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.AddScoped<AuthService>();
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<Tokens, SessionCache>((jwt, tokens, sessions) =>
+            {
+                jwt.MapInboundClaims = false;
+                jwt.TokenValidationParameters = tokens.ValidationParameters();
+                jwt.Events = new JwtBearerEvents
+                {
+                    OnMessageReceived = context =>
+                    {
+                        // Browsers cannot set headers on WebSockets, <img> or <video>: those send the token in the query.
+                        if (IsQueryTokenPath(context.HttpContext.Request) && context.Request.Query["access_token"] is [{ Length: > 0 } token])
+                        {
+                            context.Token = token;
+                        }
+
+                        return Task.CompletedTask;
+                    },
+                    OnTokenValidated = async context =>
+                    {
+                        var sessionClaim = context.Principal?.FindFirst(Tokens.SessionIdClaim)?.Value;
+                        if (!Guid.TryParse(sessionClaim, out var sessionId)
+                            || !await sessions.IsActiveAsync(sessionId, context.HttpContext.RequestAborted))
+                        {
+                            context.Fail("The session has ended.");
+                        }
+                    },
+                };
+            });
+        services.AddAuthorization();
+        return builder;
+    }
+
+    private static bool IsQueryTokenPath(HttpRequest request) =>
+        request.Path.StartsWithSegments("/hubs")
+        || (HttpMethods.IsGet(request.Method) && request.Path.StartsWithSegments("/api/files"));
+}

@@ -1,0 +1,103 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace Whisper.Server.Common;
+
+/// <summary>Everything under the <c>Whisper</c> configuration section, validated at start-up.</summary>
+public sealed class WhisperOptions
+{
+    public const string Section = "Whisper";
+
+    /// <summary>Holds the SQLite file, local files and generated keys. Relative paths are resolved against the working directory.</summary>
+    [Required]
+    public string DataDirectory { get; set; } = "data";
+
+    public DatabaseOptions Database { get; set; } = new();
+
+    [ValidateObjectMembers]
+    public JwtOptions Jwt { get; set; } = new();
+
+    [ValidateObjectMembers]
+    public FilesOptions Files { get; set; } = new();
+
+    [ValidateObjectMembers]
+    public ChatsOptions Chats { get; set; } = new();
+
+    [ValidateObjectMembers]
+    public RateLimitOptions RateLimits { get; set; } = new();
+
+    public string FullDataDirectory => Path.GetFullPath(DataDirectory);
+}
+
+public enum DatabaseProvider { Sqlite }
+
+public sealed class DatabaseOptions
+{
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+
+    /// <summary>Operators who migrate separately turn this off.</summary>
+    public bool ApplyMigrationsOnStart { get; set; } = true;
+}
+
+public sealed class JwtOptions
+{
+    /// <summary>Base64, at least 32 bytes. When absent a key is generated and kept in the data directory; a cluster must share one.</summary>
+    public string? SigningKey { get; set; }
+
+    [Required]
+    public string Issuer { get; set; } = "whisper";
+
+    [Required]
+    public string Audience { get; set; } = "whisper";
+
+    [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(30);
+}
+
+public sealed class FilesOptions
+{
+    [Range(1, long.MaxValue)]
+    public long MaxBytes { get; set; } = 100L * 1024 * 1024;
+}
+
+public sealed class ChatsOptions
+{
+    [Range(2, 100_000)]
+    public int MaxGroupMembers { get; set; } = 1000;
+}
+
+/// <summary>Fixed windows per partition; <see cref="Enabled"/> = false turns every limit off (load tests).</summary>
+public sealed class RateLimitOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    [ValidateObjectMembers] public RateLimit LoginPerAccount { get; set; } = new(10, 60);
+    [ValidateObjectMembers] public RateLimit LoginPerAddress { get; set; } = new(30, 60);
+    [ValidateObjectMembers] public RateLimit RegisterPerAddress { get; set; } = new(20, 3600);
+    [ValidateObjectMembers] public RateLimit SendPerUser { get; set; } = new(120, 10);
+    [ValidateObjectMembers] public RateLimit SendPerAddress { get; set; } = new(600, 10);
+    [ValidateObjectMembers] public RateLimit UploadPerUser { get; set; } = new(30, 60);
+    [ValidateObjectMembers] public RateLimit UploadPerAddress { get; set; } = new(120, 60);
+}
+
+public sealed class RateLimit
+{
+    public RateLimit() { }
+
+    public RateLimit(int permitLimit, int windowSeconds)
+    {
+        PermitLimit = permitLimit;
+        WindowSeconds = windowSeconds;
+    }
+
+    [Range(1, int.MaxValue)]
+    public int PermitLimit { get; set; }
+
+    [Range(1, 86_400)]
+    public int WindowSeconds { get; set; }
+
+    public TimeSpan Window => TimeSpan.FromSeconds(WindowSeconds);
+}

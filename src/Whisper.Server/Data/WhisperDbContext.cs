@@ -1,0 +1,37 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Whisper.Server.Data;
+
+/// <summary>
+/// The one store of Whisper. Each database provider derives its own context type only so that its
+/// migrations are kept apart (<see cref="SqliteWhisperDbContext"/>); feature code depends on this class.
+/// </summary>
+public abstract class WhisperDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<User> Users => Set<User>();
+    public DbSet<Session> Sessions => Set<Session>();
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+    public DbSet<Chat> Chats => Set<Chat>();
+    public DbSet<ChatMember> ChatMembers => Set<ChatMember>();
+    public DbSet<Message> Messages => Set<Message>();
+    public DbSet<ReceiptAdvance> ReceiptAdvances => Set<ReceiptAdvance>();
+    public DbSet<StoredFile> Files => Set<StoredFile>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(WhisperDbContext).Assembly);
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // UTC everywhere: SQLite hands DateTime back as Unspecified, which would serialize without a 'Z'.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        toStore => toStore.Kind == DateTimeKind.Utc ? toStore : toStore.ToUniversalTime(),
+        fromStore => DateTime.SpecifyKind(fromStore, DateTimeKind.Utc));
+}
+
+/// <summary>The SQLite flavour of the store; its migrations live in Data/Migrations/Sqlite.</summary>
+public sealed class SqliteWhisperDbContext(DbContextOptions<SqliteWhisperDbContext> options) : WhisperDbContext(options);

@@ -1,0 +1,60 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Whisper.Server.Data;
+
+namespace Whisper.Server.Messages;
+
+/// <summary>
+/// Full-text search over message content. On SQLite it queries the FTS5 index that triggers keep in
+/// step with the Messages table (see the migration AddMessageSearch).
+/// </summary>
+public sealed class MessageSearch(WhisperDbContext db)
+{
+    private const int MaxTerms = 8;
+
+    public async Task<List<Message>> FindAsync(Guid chatId, string text, long? before, int take, CancellationToken cancellationToken)
+    {
+        var match = ToFts5Query(text);
+        if (match is null)
+        {
+            return [];
+        }
+
+        var matches = db.Messages.FromSql($"""
+            SELECT m.* FROM "Messages" AS m
+            JOIN "MessageSearchKeys" AS k ON k."MessageId" = m."Id"
+            WHERE k."RowId" IN (SELECT rowid FROM "MessageSearch" WHERE "MessageSearch" MATCH {match})
+            """);
+        var query = matches.AsNoTracking().Include(m => m.File).Where(m => m.ChatId == chatId && m.DeletedAt == null);
+        if (before is { } cursor)
+        {
+            query = query.Where(m => m.Seq < cursor);
+        }
+
+        return await query.OrderByDescending(m => m.Seq).Take(take).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Turns what a person typed into an FTS5 query that cannot be a syntax error: each word becomes a
+    /// quoted phrase (all must match), and the last one also matches as a prefix, for search-as-you-type.
+    /// </summary>
+    public static string? ToFts5Query(string text)
+    {
+        var terms = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
+            .Where(term => term.Any(char.IsLetterOrDigit))
+            .Take(MaxTerms)
+            .ToList();
+        if (terms.Count == 0)
+        {
+            return null;
+        }
+
+        var query = new StringBuilder();
+        for (var i = 0; i < terms.Count; i++)
+        {
+            query.Append(i == 0 ? "" : " ").Append('"').Append(terms[i].Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
+        }
+
+        return query.Append('*').ToString();
+    }
+}

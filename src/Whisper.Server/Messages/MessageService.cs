@@ -1,0 +1,307 @@
+using Microsoft.EntityFrameworkCore;
+using Whisper.Server.Chats;
+using Whisper.Server.Common;
+using Whisper.Server.Data;
+using Whisper.Server.Files;
+using Whisper.Server.Operations;
+using Whisper.Server.Receipts;
+
+namespace Whisper.Server.Messages;
+
+/// <summary>Every message change goes through here, whether it came over REST or the hub.</summary>
+public sealed class MessageService(WhisperDbContext db, FileService files, MessageSearch search, WhisperMetrics metrics, TimeProvider time)
+{
+    public const int MaxContentLength = 4000;
+    public const int MaxClientMessageIdLength = 64;
+
+    /// <summary>
+    /// Stores a message with the chat's next <c>seq</c>, assigned inside the storing transaction.
+    /// A retry with the same <c>clientMessageId</c> returns the stored message and stores nothing.
+    /// </summary>
+    public async Task<Result<SendOutcome>> SendAsync(Guid senderId, Guid chatId, SendMessageRequest request, CancellationToken cancellationToken)
+    {
+        if ((await db.MembershipAsync(chatId, senderId, cancellationToken)).Failure is { } notMember)
+        {
+            return notMember;
+        }
+
+        if (request.ClientMessageId is { } clientMessageId && await FindRetryAsync(senderId, chatId, clientMessageId, cancellationToken) is { } retry)
+        {
+            return retry;
+        }
+
+        var validated = await ValidateAsync(chatId, request, cancellationToken);
+        if (validated.Failure is { } invalid)
+        {
+            return invalid;
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var message = new Message
+        {
+            Id = Ids.New(),
+            ChatId = chatId,
+            SenderId = senderId,
+            Type = validated.Value,
+            Content = NormalizeContent(request.Content),
+            FileId = request.FileId,
+            ReplyToId = request.ReplyToId,
+            ClientMessageId = request.ClientMessageId,
+            CreatedAt = now,
+        };
+
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            // The row update serialises concurrent senders of one chat, so seq has no gaps and no twins.
+            await db.Chats.Where(c => c.Id == chatId)
+                .ExecuteUpdateAsync(c => c.SetProperty(x => x.LastSeq, x => x.LastSeq + 1).SetProperty(x => x.UpdatedAt, now), cancellationToken);
+            message.Seq = await db.Chats.Where(c => c.Id == chatId).Select(c => c.LastSeq).SingleAsync(cancellationToken);
+            db.Messages.Add(message);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+            catch (DbUpdateException exception) when (exception.IsUniqueViolation() && request.ClientMessageId is not null)
+            {
+                // A concurrent retry with the same key stored it first: answer with that one.
+                await transaction.RollbackAsync(cancellationToken);
+                db.ChangeTracker.Clear();
+                if (await FindRetryAsync(senderId, chatId, request.ClientMessageId, cancellationToken) is not { } winner)
+                {
+                    throw;
+                }
+
+                return winner;
+            }
+        }
+
+        metrics.MessageSent();
+        return new SendOutcome(await ToDtoAsync(message, cancellationToken), Created: true);
+    }
+
+    /// <summary>
+    /// A page in ascending <c>seq</c>: the newest page by default, older than <paramref name="before"/>,
+    /// or newer than <paramref name="after"/> (how a client fetches what it missed).
+    /// </summary>
+    public async Task<Result<Page<MessageDto>>> ListAsync(
+        Guid callerId, Guid chatId, long? before, long? after, int? limit, CancellationToken cancellationToken)
+    {
+        if ((await db.MembershipAsync(chatId, callerId, cancellationToken)).Failure is { } failure)
+        {
+            return failure;
+        }
+
+        var take = Limits.Clamp(limit, 50, 200);
+        var query = db.Messages.AsNoTracking().Include(m => m.File).Where(m => m.ChatId == chatId);
+        if (before is { } upper)
+        {
+            query = query.Where(m => m.Seq < upper);
+        }
+
+        List<Message> messages;
+        bool hasMore;
+        if (after is { } lower)
+        {
+            messages = await query.Where(m => m.Seq > lower).OrderBy(m => m.Seq).Take(take + 1).ToListAsync(cancellationToken);
+            hasMore = messages.Count > take;
+            messages = messages.Take(take).ToList();
+        }
+        else
+        {
+            messages = await query.OrderByDescending(m => m.Seq).Take(take + 1).ToListAsync(cancellationToken);
+            hasMore = messages.Count > take;
+            messages = messages.Take(take).OrderBy(m => m.Seq).ToList();
+        }
+
+        return new Page<MessageDto>(await ToDtosAsync(chatId, messages, cancellationToken), hasMore);
+    }
+
+    public async Task<Result<MessageDto>> EditAsync(Guid callerId, Guid messageId, EditMessageRequest request, CancellationToken cancellationToken)
+    {
+        var found = await FindVisibleAsync(callerId, messageId, cancellationToken);
+        if (found.Failure is { } failure)
+        {
+            return failure;
+        }
+
+        var (message, _) = found.Value;
+        if (message.SenderId != callerId)
+        {
+            return Failure.Forbidden("Only the sender can edit a message.");
+        }
+
+        if (message.DeletedAt is not null)
+        {
+            return Failure.Conflict("A deleted message cannot be edited.");
+        }
+
+        var content = NormalizeContent(request.Content);
+        if (content is null && message.FileId is null)
+        {
+            return Failure.Invalid("content", "Content is required.");
+        }
+
+        if (content is { Length: > MaxContentLength })
+        {
+            return Failure.Invalid("content", $"Content is limited to {MaxContentLength} characters.");
+        }
+
+        message.Content = content;
+        message.EditedAt = time.GetUtcNow().UtcDateTime;
+        await db.SaveChangesAsync(cancellationToken);
+        return await ToDtoAsync(message, cancellationToken);
+    }
+
+    /// <summary>The sender, or an admin of the group, deletes: content and file go, a tombstone keeps the seq.</summary>
+    public async Task<Result<MessageDto>> DeleteAsync(Guid callerId, Guid messageId, CancellationToken cancellationToken)
+    {
+        var found = await FindVisibleAsync(callerId, messageId, cancellationToken);
+        if (found.Failure is { } failure)
+        {
+            return failure;
+        }
+
+        var (message, membership) = found.Value;
+        var isGroupAdmin = membership.IsAdmin() && await db.Chats.AnyAsync(c => c.Id == message.ChatId && c.Type == ChatType.Group, cancellationToken);
+        if (message.SenderId != callerId && !isGroupAdmin)
+        {
+            return Failure.Forbidden("Only the sender or a group admin can delete a message.");
+        }
+
+        if (message.DeletedAt is null)
+        {
+            message.Content = null;
+            message.DeletedAt = time.GetUtcNow().UtcDateTime;
+            var file = message.File;
+            message.FileId = null;
+            if (file is { DeletedAt: null })
+            {
+                await files.MarkDeletedAsync([file], cancellationToken);
+            }
+            else
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+        }
+
+        return await ToDtoAsync(message, cancellationToken);
+    }
+
+    /// <summary>Full-text search inside one chat, newest match first; <paramref name="before"/> is a seq cursor.</summary>
+    public async Task<Result<Page<MessageDto>>> SearchAsync(
+        Guid callerId, Guid chatId, string? query, long? before, int? limit, CancellationToken cancellationToken)
+    {
+        if ((await db.MembershipAsync(chatId, callerId, cancellationToken)).Failure is { } failure)
+        {
+            return failure;
+        }
+
+        if (string.IsNullOrWhiteSpace(query) || query.Length > 200)
+        {
+            return Failure.Invalid("q", "The search text must be 1-200 characters.");
+        }
+
+        var take = Limits.Clamp(limit, 20, 50);
+        var messages = await search.FindAsync(chatId, query, before, take + 1, cancellationToken);
+        var page = Page<Message>.FromOverfetch(messages, take);
+        return new Page<MessageDto>(await ToDtosAsync(chatId, page.Items, cancellationToken), page.HasMore);
+    }
+
+    public async Task<MessageDto> ToDtoAsync(Message message, CancellationToken cancellationToken) =>
+        (await ToDtosAsync(message.ChatId, [message], cancellationToken))[0];
+
+    /// <summary>Maps messages of one chat, loading the members' watermarks once for their statuses.</summary>
+    public async Task<IReadOnlyList<MessageDto>> ToDtosAsync(Guid chatId, IReadOnlyList<Message> messages, CancellationToken cancellationToken)
+    {
+        if (messages.Count == 0)
+        {
+            return [];
+        }
+
+        var members = await db.ChatMembers.AsNoTracking().Where(m => m.ChatId == chatId)
+            .Select(m => new Watermark(m.UserId, m.JoinedSeq, m.DeliveredSeq, m.ReadSeq))
+            .ToListAsync(cancellationToken);
+        return messages.Select(m => MessageDto.From(m, members)).ToList();
+    }
+
+    private async Task<Result<SendOutcome>?> FindRetryAsync(Guid senderId, Guid chatId, string clientMessageId, CancellationToken cancellationToken)
+    {
+        var existing = await db.Messages.AsNoTracking().Include(m => m.File)
+            .SingleOrDefaultAsync(m => m.SenderId == senderId && m.ClientMessageId == clientMessageId, cancellationToken);
+        if (existing is null)
+        {
+            return null;
+        }
+
+        return existing.ChatId == chatId
+            ? new SendOutcome(await ToDtoAsync(existing, cancellationToken), Created: false)
+            : Failure.Conflict("That clientMessageId was already used for a message in another chat.");
+    }
+
+    /// <summary>Checks the request and decides the message type.</summary>
+    private async Task<Result<MessageType>> ValidateAsync(Guid chatId, SendMessageRequest request, CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var content = NormalizeContent(request.Content);
+        if (content is { Length: > MaxContentLength })
+        {
+            errors.Add("content", $"Content is limited to {MaxContentLength} characters.");
+        }
+
+        if (content is null && request.FileId is null)
+        {
+            errors.Add("content", "A message needs content, a file, or both.");
+        }
+
+        if (request.ClientMessageId is { } key && (key.Length is 0 or > MaxClientMessageIdLength || key.Any(char.IsControl)))
+        {
+            errors.Add("clientMessageId", $"clientMessageId must be 1-{MaxClientMessageIdLength} printable characters.");
+        }
+
+        if (request.Type == MessageType.System)
+        {
+            errors.Add("type", "Clients cannot send system messages.");
+        }
+        else if (request.Type is { } requested && !Enum.IsDefined(requested))
+        {
+            errors.Add("type", "Unknown message type.");
+        }
+
+        StoredFile? file = null;
+        if (request.FileId is { } fileId)
+        {
+            file = await db.Files.AsNoTracking().SingleOrDefaultAsync(f => f.Id == fileId && f.ChatId == chatId && f.DeletedAt == null, cancellationToken);
+            if (file is null)
+            {
+                errors.Add("fileId", "No such file in this chat.");
+            }
+        }
+
+        if (request.ReplyToId is { } replyToId && !await db.Messages.AnyAsync(m => m.Id == replyToId && m.ChatId == chatId, cancellationToken))
+        {
+            errors.Add("replyToId", "No such message in this chat.");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToFailure();
+        }
+
+        return request.Type ?? (file is null ? MessageType.Text : ContentTypes.MessageTypeOf(file.ContentType));
+    }
+
+    private async Task<Result<(Message Message, ChatMember Membership)>> FindVisibleAsync(Guid callerId, Guid messageId, CancellationToken cancellationToken)
+    {
+        var message = await db.Messages.Include(m => m.File).SingleOrDefaultAsync(m => m.Id == messageId, cancellationToken);
+        if (message is null)
+        {
+            return Failure.NotFound("Message");
+        }
+
+        var membership = await db.MembershipAsync(message.ChatId, callerId, cancellationToken);
+        return membership.Match<Result<(Message, ChatMember)>>(member => (message, member), _ => Failure.NotFound("Message"));
+    }
+
+    private static string? NormalizeContent(string? content) => string.IsNullOrWhiteSpace(content) ? null : content;
+}

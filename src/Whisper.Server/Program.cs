@@ -1,0 +1,48 @@
+using Whisper.Server;
+using Whisper.Server.Auth;
+using Whisper.Server.Chats;
+using Whisper.Server.Common;
+using Whisper.Server.Data;
+using Whisper.Server.Files;
+using Whisper.Server.Messages;
+using Whisper.Server.Operations;
+using Whisper.Server.Receipts;
+using Whisper.Server.Users;
+
+var builder = WebApplication.CreateBuilder(args);
+if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+{
+    builder.WebHost.UseUrls("http://localhost:5080");
+}
+
+builder.AddWhisperOptions();
+builder.AddWhisperData();
+builder.AddWhisperAuth();
+builder.AddWhisperRateLimiting();
+builder.AddWhisperOperations();
+builder.AddWhisperFeatures();
+
+var app = builder.Build();
+await app.PrepareWhisperDataAsync();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
+
+app.MapAuthApi();
+app.MapUsersApi();
+app.MapChatsApi();
+app.MapMessagesApi();
+app.MapReceiptsApi();
+app.MapFilesApi();
+app.MapOperations();
+app.MapWebClient();
+
+await app.RunAsync();
+
+/// <summary>The entry point, visible to the functional tests' WebApplicationFactory.</summary>
+public partial class Program;

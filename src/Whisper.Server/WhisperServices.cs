@@ -1,0 +1,45 @@
+using Whisper.Server.Chats;
+using Whisper.Server.Common;
+using Whisper.Server.Files;
+using Whisper.Server.Messages;
+using Whisper.Server.Presence;
+using Whisper.Server.Receipts;
+using Whisper.Server.Storage;
+using Whisper.Server.Users;
+
+namespace Whisper.Server;
+
+public static class WhisperServices
+{
+    /// <summary>Binds and validates the <c>Whisper</c> section; a wrong setting stops the start with a clear message.</summary>
+    public static IHostApplicationBuilder AddWhisperOptions(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<WhisperOptions>()
+            .Bind(builder.Configuration.GetSection(WhisperOptions.Section))
+            .Validate(options => Auth.SigningKeys.Validate(options.Jwt.SigningKey) is null,
+                Auth.SigningKeys.Validate(builder.Configuration["Whisper:Jwt:SigningKey"]) ?? "Whisper:Jwt:SigningKey is invalid.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<WhisperOptions>, WhisperOptionsValidator>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        return builder;
+    }
+
+    public static IHostApplicationBuilder AddWhisperFeatures(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddScoped<UserService>();
+        services.AddScoped<ChatService>();
+        services.AddScoped<ChatViews>();
+        services.AddScoped<MessageService>();
+        services.AddScoped<MessageSearch>();
+        services.AddScoped<ReceiptService>();
+        services.AddScoped<FileService>();
+        services.AddSingleton<IFileStore, LocalFileStore>();
+        services.AddSingleton<IPresenceTracker, InMemoryPresenceTracker>();
+        return builder;
+    }
+}
+
+/// <summary>Compile-time validation of the data annotations on <see cref="WhisperOptions"/> and its nested sections.</summary>
+[Microsoft.Extensions.Options.OptionsValidator]
+public sealed partial class WhisperOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<WhisperOptions>;
