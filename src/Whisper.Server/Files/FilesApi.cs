@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.OpenApi;
 using Microsoft.Net.Http.Headers;
 using Whisper.Server.Auth;
 using Whisper.Server.Common;
@@ -18,7 +20,7 @@ public static class FilesApi
         var chatFiles = app.MapGroup("/api/chats/{chatId:guid}/files").RequireAuthorization().WithTags("Files")
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound);
         chatFiles.MapPost("/", UploadAsync).RateLimited(RateLimitCategory.Upload)
-            .Accepts<IFormFile>("multipart/form-data")
+            .AddOpenApiOperationTransformer(DescribeMultipartFile)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status429TooManyRequests);
         chatFiles.MapGet("/", ListAsync);
@@ -29,6 +31,31 @@ public static class FilesApi
             .Produces(StatusCodes.Status206PartialContent);
         files.MapDelete("/{id:guid}", DeleteAsync).ProducesProblem(StatusCodes.Status403Forbidden);
         return app;
+    }
+
+    /// <summary>
+    /// Documents the multipart body by hand: declaring it with Accepts would make routing reject other
+    /// content types before the handler can answer them with a clear 415 problem.
+    /// </summary>
+    private static Task DescribeMultipartFile(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Content = new Dictionary<string, OpenApiMediaType>
+            {
+                ["multipart/form-data"] = new()
+                {
+                    Schema = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object,
+                        Required = new HashSet<string> { "file" },
+                        Properties = new Dictionary<string, IOpenApiSchema> { ["file"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
+                    },
+                },
+            },
+        };
+        return Task.CompletedTask;
     }
 
     /// <summary>Reads the multipart body section by section and streams the <c>file</c> part straight to the store.</summary>
@@ -75,7 +102,7 @@ public static class FilesApi
                 }
             }
         }
-        catch (InvalidDataException exception)
+        catch (Exception exception) when (exception is InvalidDataException or IOException and not BadHttpRequestException)
         {
             return Failure.BadRequest($"The multipart body is malformed: {exception.Message}").ToProblem();
         }

@@ -23,17 +23,23 @@ public sealed class UploadStream(Stream inner, long maxBytes) : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var read = await inner.ReadAsync(buffer, cancellationToken);
+        int read;
+        try
+        {
+            read = await inner.ReadAsync(buffer, cancellationToken);
+        }
+        catch (IOException exception) when (exception is not BadHttpRequestException)
+        {
+            // The client's bytes ended early or broke the multipart framing: that is bad input, not a
+            // failure of the store, which the caller must be able to tell apart.
+            throw new InvalidDataException("The upload was cut short or is malformed.", exception);
+        }
+
         Observe(buffer.Span[..read]);
         return read;
     }
 
-    public override int Read(byte[] buffer, int offset, int count)
-    {
-        var read = inner.Read(buffer, offset, count);
-        Observe(buffer.AsSpan(offset, read));
-        return read;
-    }
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();

@@ -76,6 +76,11 @@ public sealed class MessageService(WhisperDbContext db, FileService files, Messa
             }
         }
 
+        if (message.FileId is not null)
+        {
+            await db.Entry(message).Reference(m => m.File).LoadAsync(cancellationToken);
+        }
+
         metrics.MessageSent();
         return new SendOutcome(await ToDtoAsync(message, cancellationToken), Created: true);
     }
@@ -174,6 +179,7 @@ public sealed class MessageService(WhisperDbContext db, FileService files, Messa
             message.Content = null;
             message.DeletedAt = time.GetUtcNow().UtcDateTime;
             var file = message.File;
+            message.File = null;
             message.FileId = null;
             if (file is { DeletedAt: null })
             {

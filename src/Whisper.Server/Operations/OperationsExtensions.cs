@@ -15,6 +15,7 @@ public static class OperationsExtensions
         var services = builder.Services;
         services.Configure<JsonOptions>(options => ConfigureJson(options.SerializerOptions));
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        services.Configure<RouteOptions>(options => options.SetParameterPolicy<ClientRouteConstraint>(ClientRouteConstraint.Name));
         services.AddProblemDetails();
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddHealthChecks();
@@ -55,16 +56,28 @@ public static class OperationsExtensions
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/api-reference", options => options.WithTitle("Whisper API")).AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
-        // Unknown API paths stay JSON, not the web client's index page.
-        app.MapFallback("/api/{**path}", () => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: "No such API endpoint."))
-            .ExcludeFromDescription();
         return app;
     }
 
-    /// <summary>The web client: static files from wwwroot, with client routes falling back to index.html.</summary>
+    /// <summary>
+    /// The web client: static files from wwwroot, with client routes falling back to index.html.
+    /// API and hub paths never fall back, so an unknown one stays a JSON 404 (from the status code
+    /// pages) and a known one keeps the framework's own 405 and 415 answers.
+    /// </summary>
     public static WebApplication MapWebClient(this WebApplication app)
     {
-        app.MapFallbackToFile("index.html").AllowAnonymous();
+        app.MapFallbackToFile($"{{*path:nonfile:{ClientRouteConstraint.Name}}}", "index.html").AllowAnonymous();
         return app;
     }
+}
+
+/// <summary>Matches paths that belong to the web client, not to the API or the hub.</summary>
+internal sealed class ClientRouteConstraint : IRouteConstraint
+{
+    public const string Name = "clientroute";
+
+    public bool Match(HttpContext? httpContext, IRouter? route, string routeKey, RouteValueDictionary values, RouteDirection routeDirection) =>
+        values[routeKey] is not string path
+        || !(path.StartsWith("api/", StringComparison.OrdinalIgnoreCase) || path.Equals("api", StringComparison.OrdinalIgnoreCase)
+            || path.StartsWith("hubs/", StringComparison.OrdinalIgnoreCase));
 }

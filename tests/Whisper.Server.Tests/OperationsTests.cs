@@ -1,0 +1,85 @@
+using System.Net;
+using System.Text.Json;
+using Whisper.Server.Tests.Infrastructure;
+
+namespace Whisper.Server.Tests;
+
+public sealed class OperationsTests(SharedServer server)
+{
+    [Fact]
+    public async Task Health_and_readiness_answer_without_a_token()
+    {
+        await (await server.Anonymous().GetAsync("/healthz")).ShouldBe(HttpStatusCode.OK);
+        await (await server.Anonymous().GetAsync("/readyz")).ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_every_api_path()
+    {
+        var document = JsonDocument.Parse(await server.Anonymous().GetStringAsync("/openapi/v1.json"));
+        var paths = document.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
+
+        foreach (var path in new[]
+        {
+            "/api/register", "/api/login", "/api/refresh", "/api/logout", "/api/users/me", "/api/users", "/api/users/{id}",
+            "/api/users/{id}/last-seen", "/api/chats", "/api/chats/{id}", "/api/chats/{id}/users", "/api/chats/{id}/users/{userId}",
+            "/api/chats/{chatId}/messages", "/api/chats/{chatId}/messages/search", "/api/messages/{id}", "/api/messages/{id}/status",
+            "/api/chats/{chatId}/files", "/api/files/{id}",
+        })
+        {
+            Assert.Contains(path, paths);
+        }
+
+        Assert.True(document.RootElement.GetProperty("components").GetProperty("securitySchemes").TryGetProperty("Bearer", out _));
+        await (await server.Anonymous().GetAsync("/api-reference")).ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Metrics_count_requests_and_sent_messages()
+    {
+        var (alice, bob) = (await server.RegisterAsync(), await server.RegisterAsync());
+        var chat = await alice.DirectChatWithAsync(bob);
+        await alice.SendAsync(chat.Id, "counted");
+
+        var metrics = await server.Anonymous().GetStringAsync("/metrics");
+
+        Assert.Contains("whisper_messages_sent_total", metrics);
+        Assert.Contains("http_server_request_duration_seconds", metrics);
+    }
+
+    [Theory]
+    [InlineData("GET", "/api/does-not-exist")]
+    [InlineData("GET", "/api/chats/not-a-guid")]
+    [InlineData("GET", "/api/users/me/anything")]
+    [InlineData("GET", "/api")]
+    public async Task Unknown_api_paths_are_json_404s(string method, string path)
+    {
+        var user = await server.RegisterAsync();
+
+        var response = await user.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        await response.ShouldBeProblem(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_wrong_method_on_a_known_path_is_a_405_problem()
+    {
+        var user = await server.RegisterAsync();
+
+        var response = await user.Http.PatchAsync("/api/users/me", null);
+
+        await response.ShouldBeProblem(HttpStatusCode.MethodNotAllowed);
+    }
+
+    [Fact]
+    public async Task The_signing_key_and_the_database_live_in_the_data_directory()
+    {
+        Assert.True(File.Exists(Path.Combine(server.DataDirectory, "jwt-signing-key")));
+        Assert.True(File.Exists(Path.Combine(server.DataDirectory, "whisper.db")));
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "whisper.db")}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
+    }
+}
