@@ -12,15 +12,25 @@ status=0
 echo "== build"
 dotnet build Whisper.slnx -c Release -nologo -v quiet || exit 1
 
+echo "== web client unit tests (Vitest)"
+# The build above ran npm ci for the web client.
+(cd src/web && npx vitest run --reporter=default --reporter=junit --outputFile.junit="$results/web.junit.xml") || status=1
+
 echo "== server integration tests (SQLite)"
 # A hung test fails the run after 5 minutes instead of stalling CI.
 dotnet test Whisper.slnx -c Release --no-build --blame-hang-timeout 5m \
   --logger "trx;LogFilePrefix=server" --logger "console;verbosity=minimal" --results-directory "$results" || status=1
 
-# One closing line over every runner's results.
-read -r passed failed skipped < <(cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
-  { for (i = 1; i <= NF; i++) { split($i, kv, "=\""); sub(/".*/, "", kv[2]); c[kv[1]] += kv[2] } }
-  END { printf "%d %d %d\n", c["passed"], c["failed"] + c["error"] + c["timeout"] + c["aborted"], c["notExecuted"] }')
+# One closing line over every runner's results: .NET's TRX counters and Vitest's JUnit totals.
+read -r passed failed skipped < <({
+  cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | sed 's/<Counters/dotnet/'
+  cat "$results"/*.junit.xml 2>/dev/null | grep -o '<testsuites [^>]*>' | head -n 1 | sed 's/<testsuites/junit/'
+} | awk '
+  { for (i = 2; i <= NF; i++) { split($i, kv, "=\""); sub(/".*/, "", kv[2]); v[kv[1]] = kv[2] + 0 } }
+  $1 == "dotnet" { p += v["passed"]; f += v["failed"] + v["error"] + v["timeout"] + v["aborted"]; s += v["notExecuted"] }
+  $1 == "junit"  { f += v["failures"] + v["errors"]; s += v["skipped"]; p += v["tests"] - v["failures"] - v["errors"] - v["skipped"] }
+  { delete v }
+  END { printf "%d %d %d\n", p, f, s }')
 echo
 echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 [ "${passed:-0}" -gt 0 ] || status=1

@@ -83,3 +83,18 @@ public sealed class OperationsTests(SharedServer server)
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
     }
 }
+
+public sealed class WebClientTests(SharedServer server)
+{
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/chats/01a2082d-44e4-708c-8834-ef7632e3f53b")]
+    public async Task The_web_client_is_served_for_its_own_routes(string path)
+    {
+        var response = await server.Anonymous().GetAsync(path);
+
+        await response.ShouldBe(HttpStatusCode.OK);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<div id=\"app\"", await response.Content.ReadAsStringAsync());
+    }
+}
