@@ -6,6 +6,7 @@ using Whisper.Server.Data;
 using Whisper.Server.Files;
 using Whisper.Server.Messages;
 using Whisper.Server.Operations;
+using Whisper.Server.Realtime;
 using Whisper.Server.Receipts;
 using Whisper.Server.Users;
 
@@ -21,6 +22,7 @@ builder.AddWhisperAuth();
 builder.AddWhisperRateLimiting();
 builder.AddWhisperOperations();
 builder.AddWhisperFeatures();
+builder.AddWhisperRealtime();
 
 var app = builder.Build();
 await app.PrepareWhisperDataAsync();
@@ -39,6 +41,7 @@ app.MapChatsApi();
 app.MapMessagesApi();
 app.MapReceiptsApi();
 app.MapFilesApi();
+app.MapWhisperHub();
 app.MapOperations();
 app.MapWebClient();
 

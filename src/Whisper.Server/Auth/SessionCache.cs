@@ -28,7 +28,14 @@ public sealed class SessionCache(IMemoryCache cache, IServiceScopeFactory scopes
         return active;
     }
 
-    public void MarkRevoked(Guid sessionId) => cache.Set(Key(sessionId), false, RevokedFor);
+    /// <summary>Raised when a session ends on this node, so whatever holds it open (hub connections) lets go.</summary>
+    public event Action<Guid>? SessionRevoked;
+
+    public void MarkRevoked(Guid sessionId)
+    {
+        cache.Set(Key(sessionId), false, RevokedFor);
+        SessionRevoked?.Invoke(sessionId);
+    }
 
     private static string Key(Guid sessionId) => $"session:{sessionId}";
 }

@@ -2,10 +2,11 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Whisper.Server.Common;
 using Whisper.Server.Data;
+using Whisper.Server.Realtime;
 
 namespace Whisper.Server.Chats;
 
-public sealed class ChatService(WhisperDbContext db, ChatViews views, IOptions<WhisperOptions> options, TimeProvider time)
+public sealed class ChatService(WhisperDbContext db, ChatViews views, ChatNotifier notifier, IOptions<WhisperOptions> options, TimeProvider time)
 {
     public const int MaxNameLength = 100;
 
@@ -84,6 +85,7 @@ public sealed class ChatService(WhisperDbContext db, ChatViews views, IOptions<W
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            await notifier.ChatCreatedAsync(chat, cancellationToken);
             return (await views.ForAsync(callerId, chat, cancellationToken), true);
         }
         catch (DbUpdateException exception) when (exception.IsUniqueViolation())
@@ -128,6 +130,7 @@ public sealed class ChatService(WhisperDbContext db, ChatViews views, IOptions<W
         chat.Members.AddRange(memberIds.Select(id => new ChatMember { UserId = id, Role = ChatRole.Member, JoinedAt = now }));
         db.Chats.Add(chat);
         await db.SaveChangesAsync(cancellationToken);
+        await notifier.ChatCreatedAsync(chat, cancellationToken);
         return (await views.ForAsync(callerId, chat, cancellationToken), true);
     }
 
@@ -156,6 +159,7 @@ public sealed class ChatService(WhisperDbContext db, ChatViews views, IOptions<W
         chat.Name = request.Name?.Trim() ?? chat.Name;
         chat.AvatarFileId = request.AvatarFileId ?? chat.AvatarFileId;
         await db.SaveChangesAsync(cancellationToken);
+        await notifier.ChatUpdatedAsync(chat, cancellationToken);
         return await views.ForAsync(callerId, chat, cancellationToken);
     }
 
@@ -207,6 +211,7 @@ public sealed class ChatService(WhisperDbContext db, ChatViews views, IOptions<W
             return Failure.Conflict("The members changed meanwhile; try again.");
         }
 
+        await notifier.MembersAddedAsync(chat, toAdd, cancellationToken);
         return await views.ForAsync(callerId, chat, cancellationToken);
     }
 
@@ -258,6 +263,7 @@ public sealed class ChatService(WhisperDbContext db, ChatViews views, IOptions<W
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        await notifier.MemberRemovedAsync(chat, userId, cancellationToken);
         return Done.Value;
     }
 
@@ -297,6 +303,7 @@ public sealed class ChatService(WhisperDbContext db, ChatViews views, IOptions<W
 
         target.Role = request.Role.Value;
         await db.SaveChangesAsync(cancellationToken);
+        await notifier.ChatUpdatedAsync(chat, cancellationToken);
         return await views.ForAsync(callerId, chat, cancellationToken);
     }
 

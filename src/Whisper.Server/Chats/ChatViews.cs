@@ -6,7 +6,10 @@ using Whisper.Server.Users;
 
 namespace Whisper.Server.Chats;
 
-/// <summary>Builds <see cref="ChatDto"/>s for one viewer with a fixed number of queries per page of chats.</summary>
+/// <summary>
+/// Builds <see cref="ChatDto"/>s, which differ by viewer (name of a direct chat, role, unread count),
+/// with a fixed number of queries however many chats or viewers.
+/// </summary>
 public sealed class ChatViews(WhisperDbContext db)
 {
     public async Task<ChatDto> ForAsync(Guid viewerId, Chat chat, CancellationToken cancellationToken) =>
@@ -14,14 +17,29 @@ public sealed class ChatViews(WhisperDbContext db)
 
     public async Task<IReadOnlyList<ChatDto>> ForAsync(Guid viewerId, IReadOnlyList<Chat> chats, CancellationToken cancellationToken)
     {
-        var chatIds = chats.Select(c => c.Id).ToList();
+        var data = await LoadAsync(chats.Select(c => c.Id).ToList(), viewerId, cancellationToken);
+        return chats.Select(chat => Compose(chat, viewerId, data)).ToList();
+    }
 
+    /// <summary>The chat as each of its members sees it, for events sent to all of them.</summary>
+    public async Task<IReadOnlyDictionary<Guid, ChatDto>> ForMembersAsync(Chat chat, CancellationToken cancellationToken)
+    {
+        var data = await LoadAsync([chat.Id], viewerId: null, cancellationToken);
+        return data.Members[chat.Id].ToDictionary(m => m.Member.UserId, m => Compose(chat, m.Member.UserId, data));
+    }
+
+    private sealed record MemberRow(ChatMember Member, string UserName, string DisplayName, Guid? AvatarFileId);
+
+    private sealed record Loaded(ILookup<Guid, MemberRow> Members, Dictionary<Guid, Message> LastMessages, Dictionary<(Guid ChatId, Guid UserId), int> Unread);
+
+    /// <param name="viewerId">Whose unread counts to count; null for every member's.</param>
+    private async Task<Loaded> LoadAsync(List<Guid> chatIds, Guid? viewerId, CancellationToken cancellationToken)
+    {
         var members = await db.ChatMembers.AsNoTracking()
             .Where(m => chatIds.Contains(m.ChatId))
             .OrderBy(m => m.JoinedAt)
-            .Select(m => new { Member = m, m.User!.UserName, m.User.DisplayName, m.User.AvatarFileId })
+            .Select(m => new MemberRow(m, m.User!.UserName, m.User.DisplayName, m.User.AvatarFileId))
             .ToListAsync(cancellationToken);
-        var membersByChat = members.ToLookup(m => m.Member.ChatId);
 
         var lastMessages = await db.Messages.AsNoTracking().Include(m => m.File)
             .Where(m => chatIds.Contains(m.ChatId) && db.Chats.Any(c => c.Id == m.ChatId && c.LastSeq == m.Seq))
@@ -29,31 +47,33 @@ public sealed class ChatViews(WhisperDbContext db)
 
         var unread = await (
                 from message in db.Messages
-                join mine in db.ChatMembers on message.ChatId equals mine.ChatId
-                where mine.UserId == viewerId && chatIds.Contains(message.ChatId)
-                    && message.Seq > mine.ReadSeq && message.SenderId != viewerId && message.DeletedAt == null
-                group message by message.ChatId into perChat
-                select new { ChatId = perChat.Key, Count = perChat.Count() })
-            .ToDictionaryAsync(x => x.ChatId, x => x.Count, cancellationToken);
+                join reader in db.ChatMembers on message.ChatId equals reader.ChatId
+                where chatIds.Contains(message.ChatId) && (viewerId == null || reader.UserId == viewerId)
+                    && message.Seq > reader.ReadSeq && message.SenderId != reader.UserId && message.DeletedAt == null
+                group message by new { message.ChatId, reader.UserId } into perReader
+                select new { perReader.Key.ChatId, perReader.Key.UserId, Count = perReader.Count() })
+            .ToDictionaryAsync(x => (x.ChatId, x.UserId), x => x.Count, cancellationToken);
 
-        return chats.Select(chat =>
-        {
-            var chatMembers = membersByChat[chat.Id].ToList();
-            var watermarks = chatMembers.Select(m => Watermark.Of(m.Member)).ToList();
-            var other = chat.Type == ChatType.Direct ? chatMembers.FirstOrDefault(m => m.Member.UserId != viewerId) : null;
-            return new ChatDto(
-                chat.Id,
-                chat.Type,
-                other?.DisplayName ?? chat.Name,
-                Avatars.UrlOf(other is null ? chat.AvatarFileId : other.AvatarFileId),
-                chat.CreatedAt,
-                chat.UpdatedAt,
-                chat.LastSeq,
-                unread.GetValueOrDefault(chat.Id),
-                lastMessages.TryGetValue(chat.Id, out var last) ? MessageDto.From(last, watermarks) : null,
-                chatMembers.FirstOrDefault(m => m.Member.UserId == viewerId)?.Member.Role ?? ChatRole.Member,
-                chatMembers.Select(m => new ChatMemberDto(
-                    m.Member.UserId, m.UserName, m.DisplayName, Avatars.UrlOf(m.AvatarFileId), m.Member.Role, m.Member.JoinedAt)).ToList());
-        }).ToList();
+        return new Loaded(members.ToLookup(m => m.Member.ChatId), lastMessages, unread);
+    }
+
+    private static ChatDto Compose(Chat chat, Guid viewerId, Loaded data)
+    {
+        var members = data.Members[chat.Id].ToList();
+        var watermarks = members.Select(m => Watermark.Of(m.Member)).ToList();
+        var other = chat.Type == ChatType.Direct ? members.FirstOrDefault(m => m.Member.UserId != viewerId) : null;
+        return new ChatDto(
+            chat.Id,
+            chat.Type,
+            other?.DisplayName ?? chat.Name,
+            Avatars.UrlOf(other is null ? chat.AvatarFileId : other.AvatarFileId),
+            chat.CreatedAt,
+            chat.UpdatedAt,
+            chat.LastSeq,
+            data.Unread.GetValueOrDefault((chat.Id, viewerId)),
+            data.LastMessages.TryGetValue(chat.Id, out var last) ? MessageDto.From(last, watermarks) : null,
+            members.FirstOrDefault(m => m.Member.UserId == viewerId)?.Member.Role ?? ChatRole.Member,
+            members.Select(m => new ChatMemberDto(
+                m.Member.UserId, m.UserName, m.DisplayName, Avatars.UrlOf(m.AvatarFileId), m.Member.Role, m.Member.JoinedAt)).ToList());
     }
 }

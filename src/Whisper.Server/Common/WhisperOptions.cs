@@ -26,6 +26,9 @@ public sealed class WhisperOptions
     [ValidateObjectMembers]
     public RateLimitOptions RateLimits { get; set; } = new();
 
+    [ValidateObjectMembers]
+    public RealtimeOptions Realtime { get; set; } = new();
+
     public string FullDataDirectory => Path.GetFullPath(DataDirectory);
 }
 
@@ -50,7 +53,7 @@ public sealed class JwtOptions
     [Required]
     public string Audience { get; set; } = "whisper";
 
-    [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
 
     [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
@@ -67,6 +70,26 @@ public sealed class ChatsOptions
 {
     [Range(2, 100_000)]
     public int MaxGroupMembers { get; set; } = 1000;
+}
+
+/// <summary>Hub connection liveness and back-pressure.</summary>
+public sealed class RealtimeOptions
+{
+    /// <summary>How often the server pings an idle client.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>A client silent this long (crashed, network gone) is disconnected and turns offline. Clients ping every 15 s by default.</summary>
+    [Range(typeof(TimeSpan), "00:00:02", "00:30:00")]
+    public TimeSpan ClientTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A client that does not read what it is sent for this long is disconnected.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Bytes buffered per connection and direction before back-pressure applies.</summary>
+    [Range(4096, 16 * 1024 * 1024)]
+    public int MaxBufferBytes { get; set; } = 64 * 1024;
 }
 
 /// <summary>Fixed windows per partition; <see cref="Enabled"/> = false turns every limit off (load tests).</summary>

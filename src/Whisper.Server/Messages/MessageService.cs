@@ -4,12 +4,14 @@ using Whisper.Server.Common;
 using Whisper.Server.Data;
 using Whisper.Server.Files;
 using Whisper.Server.Operations;
+using Whisper.Server.Realtime;
 using Whisper.Server.Receipts;
 
 namespace Whisper.Server.Messages;
 
 /// <summary>Every message change goes through here, whether it came over REST or the hub.</summary>
-public sealed class MessageService(WhisperDbContext db, FileService files, MessageSearch search, WhisperMetrics metrics, TimeProvider time)
+public sealed class MessageService(
+    WhisperDbContext db, FileService files, MessageSearch search, ChatNotifier notifier, WhisperMetrics metrics, TimeProvider time)
 {
     public const int MaxContentLength = 4000;
     public const int MaxClientMessageIdLength = 64;
@@ -18,7 +20,9 @@ public sealed class MessageService(WhisperDbContext db, FileService files, Messa
     /// Stores a message with the chat's next <c>seq</c>, assigned inside the storing transaction.
     /// A retry with the same <c>clientMessageId</c> returns the stored message and stores nothing.
     /// </summary>
-    public async Task<Result<SendOutcome>> SendAsync(Guid senderId, Guid chatId, SendMessageRequest request, CancellationToken cancellationToken)
+    /// <param name="originConnectionId">The hub connection that sent it, which gets the message as its answer instead of an event.</param>
+    public async Task<Result<SendOutcome>> SendAsync(
+        Guid senderId, Guid chatId, SendMessageRequest request, CancellationToken cancellationToken, string? originConnectionId = null)
     {
         if ((await db.MembershipAsync(chatId, senderId, cancellationToken)).Failure is { } notMember)
         {
@@ -82,7 +86,9 @@ public sealed class MessageService(WhisperDbContext db, FileService files, Messa
         }
 
         metrics.MessageSent();
-        return new SendOutcome(await ToDtoAsync(message, cancellationToken), Created: true);
+        var stored = await ToDtoAsync(message, cancellationToken);
+        notifier.MessageCreated(stored, originConnectionId);
+        return new SendOutcome(stored, Created: true);
     }
 
     /// <summary>
@@ -155,7 +161,9 @@ public sealed class MessageService(WhisperDbContext db, FileService files, Messa
         message.Content = content;
         message.EditedAt = time.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(cancellationToken);
-        return await ToDtoAsync(message, cancellationToken);
+        var edited = await ToDtoAsync(message, cancellationToken);
+        notifier.MessageUpdated(edited);
+        return edited;
     }
 
     /// <summary>The sender, or an admin of the group, deletes: content and file go, a tombstone keeps the seq.</summary>
@@ -189,6 +197,10 @@ public sealed class MessageService(WhisperDbContext db, FileService files, Messa
             {
                 await db.SaveChangesAsync(cancellationToken);
             }
+
+            var tombstone = await ToDtoAsync(message, cancellationToken);
+            notifier.MessageUpdated(tombstone);
+            return tombstone;
         }
 
         return await ToDtoAsync(message, cancellationToken);

@@ -18,7 +18,7 @@ public sealed record ReceiptAdvanced(Guid ChatId, Guid UserId, ReceiptStatus Sta
 /// Delivered and read receipts as watermarks per (chat, user): marking a message marks every earlier
 /// one, watermarks never go back, and read implies delivered.
 /// </summary>
-public sealed class ReceiptService(WhisperDbContext db, TimeProvider time)
+public sealed class ReceiptService(WhisperDbContext db, Realtime.ChatNotifier notifier, TimeProvider time)
 {
     /// <summary>Advances the caller's watermark in a chat to <paramref name="seq"/>; null when it was already there.</summary>
     public async Task<Result<ReceiptAdvanced?>> AdvanceAsync(Guid callerId, Guid chatId, long seq, ReceiptStatus status, CancellationToken cancellationToken)
@@ -58,7 +58,14 @@ public sealed class ReceiptService(WhisperDbContext db, TimeProvider time)
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return readMoved || deliveredMoved ? new ReceiptAdvanced(chatId, callerId, readMoved ? ReceiptStatus.Read : ReceiptStatus.Delivered, seq, now) : null;
+        if (!readMoved && !deliveredMoved)
+        {
+            return (ReceiptAdvanced?)null;
+        }
+
+        var advanced = new ReceiptAdvanced(chatId, callerId, readMoved ? ReceiptStatus.Read : ReceiptStatus.Delivered, seq, now);
+        notifier.ReceiptUpdated(advanced);
+        return advanced;
     }
 
     /// <summary>Marks one message (and so every earlier one) delivered or read by the caller.</summary>
