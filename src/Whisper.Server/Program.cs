@@ -6,6 +6,7 @@ using Whisper.Server.Data;
 using Whisper.Server.Files;
 using Whisper.Server.Messages;
 using Whisper.Server.Operations;
+using Whisper.Server.Push;
 using Whisper.Server.Realtime;
 using Whisper.Server.Receipts;
 using Whisper.Server.Users;
@@ -23,6 +24,7 @@ builder.AddWhisperRateLimiting();
 builder.AddWhisperOperations();
 builder.AddWhisperFeatures();
 builder.AddWhisperRealtime();
+builder.AddWhisperPush();
 
 var app = builder.Build();
 await app.PrepareWhisperDataAsync();
@@ -42,6 +44,7 @@ app.MapMessagesApi();
 app.MapReceiptsApi();
 app.MapFilesApi();
 app.MapWhisperHub();
+app.MapPushApi();
 app.MapOperations();
 app.MapWebClient();
 

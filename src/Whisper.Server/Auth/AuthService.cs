@@ -156,6 +156,8 @@ public sealed class AuthService(
         var now = time.GetUtcNow().UtcDateTime;
         await db.Sessions.Where(s => s.Id == sessionId && s.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now), cancellationToken);
+        // A device that logged out gets no more notifications.
+        await db.PushSubscriptions.Where(s => s.SessionId == sessionId).ExecuteDeleteAsync(cancellationToken);
         sessions.MarkRevoked(sessionId);
     }
 

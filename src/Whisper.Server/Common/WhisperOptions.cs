@@ -29,6 +29,9 @@ public sealed class WhisperOptions
     [ValidateObjectMembers]
     public RealtimeOptions Realtime { get; set; } = new();
 
+    [ValidateObjectMembers]
+    public PushOptions Push { get; set; } = new();
+
     public string FullDataDirectory => Path.GetFullPath(DataDirectory);
 }
 
@@ -70,6 +73,34 @@ public sealed class ChatsOptions
 {
     [Range(2, 100_000)]
     public int MaxGroupMembers { get; set; } = 1000;
+}
+
+/// <summary>Web Push (VAPID) settings.</summary>
+public sealed class PushOptions
+{
+    /// <summary>The contact push services may use about this server (RFC 8292 "sub"): a mailto: or https: URL.</summary>
+    [Required]
+    [RegularExpression("^(mailto:|https://).+", ErrorMessage = "Whisper:Push:Subject must be a mailto: or https: URL.")]
+    public string Subject { get; set; } = "mailto:admin@whisper.invalid";
+
+    /// <summary>Base64url VAPID key pair; generated into the data directory when absent. A cluster shares one.</summary>
+    public string? PublicKey { get; set; }
+
+    public string? PrivateKey { get; set; }
+
+    /// <summary>Tests only: allows push endpoints on loopback addresses (and plain http there).</summary>
+    public bool AllowLoopbackEndpoints { get; set; }
+
+    /// <summary>How long a push service keeps an undelivered notification.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "28.00:00:00")]
+    public TimeSpan TimeToLive { get; set; } = TimeSpan.FromDays(1);
+
+    [Range(1, 10)]
+    public int MaxAttempts { get; set; } = 4;
+
+    /// <summary>The first retry's delay; each later one doubles it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>Hub connection liveness and back-pressure.</summary>

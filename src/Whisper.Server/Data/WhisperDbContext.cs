@@ -17,6 +17,7 @@ public abstract class WhisperDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<Message> Messages => Set<Message>();
     public DbSet<ReceiptAdvance> ReceiptAdvances => Set<ReceiptAdvance>();
     public DbSet<StoredFile> Files => Set<StoredFile>();
+    public DbSet<PushSubscription> PushSubscriptions => Set<PushSubscription>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(WhisperDbContext).Assembly);

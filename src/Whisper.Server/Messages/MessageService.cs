@@ -4,6 +4,7 @@ using Whisper.Server.Common;
 using Whisper.Server.Data;
 using Whisper.Server.Files;
 using Whisper.Server.Operations;
+using Whisper.Server.Push;
 using Whisper.Server.Realtime;
 using Whisper.Server.Receipts;
 
@@ -11,7 +12,7 @@ namespace Whisper.Server.Messages;
 
 /// <summary>Every message change goes through here, whether it came over REST or the hub.</summary>
 public sealed class MessageService(
-    WhisperDbContext db, FileService files, MessageSearch search, ChatNotifier notifier, WhisperMetrics metrics, TimeProvider time)
+    WhisperDbContext db, FileService files, MessageSearch search, ChatNotifier notifier, PushQueue pushes, WhisperMetrics metrics, TimeProvider time)
 {
     public const int MaxContentLength = 4000;
     public const int MaxClientMessageIdLength = 64;
@@ -88,6 +89,7 @@ public sealed class MessageService(
         metrics.MessageSent();
         var stored = await ToDtoAsync(message, cancellationToken);
         notifier.MessageCreated(stored, originConnectionId);
+        pushes.MessageStored(stored);
         return new SendOutcome(stored, Created: true);
     }
 

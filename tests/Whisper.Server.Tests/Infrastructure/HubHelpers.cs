@@ -9,6 +9,21 @@ namespace Whisper.Server.Tests.Infrastructure;
 public static class Waits
 {
     public static readonly TimeSpan Event = TimeSpan.FromSeconds(10);
+
+    /// <summary>For state with no event to await (a row being deleted): checks often, gives up after the bound.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Event;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Waited {Event.TotalSeconds} s for {what}.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
 }
 
 /// <summary>
