@@ -6,7 +6,8 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 results=$(mktemp -d)
-trap 'rm -rf "$results"' EXIT
+. tests/services.sh
+trap 'stop_services; rm -rf "$results"' EXIT
 status=0
 
 echo "== build"
@@ -20,6 +21,11 @@ echo "== server integration tests (SQLite)"
 # A hung test fails the run after 5 minutes instead of stalling CI.
 dotnet test Whisper.slnx -c Release --no-build --blame-hang-timeout 5m \
   --logger "trx;LogFilePrefix=server" --logger "console;verbosity=minimal" --results-directory "$results" || status=1
+
+echo "== server integration tests again on PostgreSQL (private instance on loopback)"
+install_missing && start_postgres && start_redis || { echo "could not start PostgreSQL and Redis"; exit 1; }
+WHISPER_TEST_POSTGRES=$WHISPER_TEST_POSTGRES dotnet test tests/Whisper.Server.Tests -c Release --no-build --blame-hang-timeout 5m \
+  --logger "trx;LogFilePrefix=postgres" --logger "console;verbosity=minimal" --results-directory "$results" || status=1
 
 # One closing line over every runner's results: .NET's TRX counters and Vitest's JUnit totals.
 read -r passed failed skipped < <({

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Adds an EF Core migration to every database provider's migrations set:
 #   scripts/add-migration.sh AddSomething
-# It drives the EF tools' ef.dll from the Microsoft.EntityFrameworkCore.Tools package (restored with the
+# PROVIDERS="Postgres" limits it to one provider. It drives the EF tools' ef.dll from the Microsoft.EntityFrameworkCore.Tools package (restored with the
 # server), so no global dotnet-ef tool is needed.
 set -euo pipefail
 name=${1:?usage: scripts/add-migration.sh MigrationName}
@@ -12,7 +12,7 @@ packages=${NUGET_PACKAGES:-$HOME/.nuget/packages}
 version=$(sed -n 's/.*<EfCoreVersion>\(.*\)<\/EfCoreVersion>.*/\1/p' "$root/Directory.Packages.props")
 ef=$(ls "$packages"/microsoft.entityframeworkcore.tools/"$version"/tools/net*/any/ef.dll | tail -n 1)
 out=$project/bin/Debug/net10.0
-for provider in Sqlite; do
+for provider in ${PROVIDERS:-Sqlite Postgres}; do
   dotnet exec --depsfile "$out/Whisper.Server.deps.json" --runtimeconfig "$out/Whisper.Server.runtimeconfig.json" \
     --additionalprobingpath "$packages" "$ef" migrations add "$name" \
     --assembly "$out/Whisper.Server.dll" --startup-assembly "$out/Whisper.Server.dll" \

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Whisper.Server.Auth;
 using Whisper.Server.Tests.Infrastructure;
 using Whisper.Server.Users;
@@ -191,20 +191,11 @@ public sealed class AuthTests(SharedServer server)
     {
         var user = await server.RegisterAsync();
 
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "whisper.db")};Mode=ReadOnly");
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT (SELECT "PasswordHash" FROM "Users" WHERE "UserName" = $name),
-                   (SELECT COUNT(*) FROM "RefreshTokens" WHERE "TokenHash" = $token)
-            """;
-        command.Parameters.AddWithValue("$name", user.Username);
-        command.Parameters.AddWithValue("$token", user.Session.RefreshToken);
-        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
-        Assert.True(await reader.ReadAsync(TestContext.Current.CancellationToken));
-        var passwordHash = reader.GetString(0);
+        var passwordHash = await server.QueryStoreAsync(db => db.Users.Where(u => u.Id == user.Id).Select(u => u.PasswordHash).SingleAsync());
+        var storedRaw = await server.QueryStoreAsync(db => db.RefreshTokens.AnyAsync(t => t.TokenHash == user.Session.RefreshToken));
+
         Assert.DoesNotContain(TestUser.Password, passwordHash, StringComparison.Ordinal);
         Assert.True(passwordHash.Length > 40);
-        Assert.Equal(0, reader.GetInt64(1));
+        Assert.False(storedRaw);
     }
 }

@@ -72,9 +72,13 @@ public sealed class OperationsTests(SharedServer server)
     }
 
     [Fact]
-    public async Task The_signing_key_and_the_database_live_in_the_data_directory()
-    {
+    public void The_signing_key_lives_in_the_data_directory() =>
         Assert.True(File.Exists(Path.Combine(server.DataDirectory, "jwt-signing-key")));
+
+    [Fact]
+    public async Task The_sqlite_database_lives_in_the_data_directory_in_wal_mode()
+    {
+        Assert.SkipUnless(WhisperServer.IsSqlite, "The embedded database only.");
         Assert.True(File.Exists(Path.Combine(server.DataDirectory, "whisper.db")));
         await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "whisper.db")}");
         await connection.OpenAsync();

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Whisper.Server.Push;
 using Whisper.Server.Tests.Infrastructure;
 
@@ -123,15 +123,8 @@ public sealed class PushTests(PushServer server) : IClassFixture<PushServer>, IA
 
     private async Task<string> PublicKeyAsync(TestUser user) => (await user.GetAsync<PublicKeyDto>("/api/push/public-key")).PublicKey;
 
-    private async Task<long> SubscriptionsOfAsync(TestUser user)
-    {
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "whisper.db")};Mode=ReadOnly");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = """SELECT COUNT(*) FROM "PushSubscriptions" WHERE "UserId" = $user""";
-        command.Parameters.AddWithValue("$user", user.Id.ToString().ToUpperInvariant());
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    private Task<int> SubscriptionsOfAsync(TestUser user) =>
+        server.QueryStoreAsync(db => db.PushSubscriptions.CountAsync(s => s.UserId == user.Id));
 
     /// <summary>Checks the VAPID header as a push service does (RFC 8292).</summary>
     private void AssertValidVapid(string authorization, string serverPublicKey)

@@ -35,7 +35,7 @@ public sealed class WhisperOptions
     public string FullDataDirectory => Path.GetFullPath(DataDirectory);
 }
 
-public enum DatabaseProvider { Sqlite }
+public enum DatabaseProvider { Sqlite, Postgres }
 
 public sealed class DatabaseOptions
 {

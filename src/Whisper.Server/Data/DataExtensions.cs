@@ -7,17 +7,31 @@ namespace Whisper.Server.Data;
 
 public static class DataExtensions
 {
+    /// <summary>
+    /// The store on the configured provider; feature code only sees <see cref="WhisperDbContext"/>.
+    /// The provider is read when a context is made, from the final configuration.
+    /// </summary>
     public static IHostApplicationBuilder AddWhisperData(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddDbContext<WhisperDbContext, SqliteWhisperDbContext>((services, options) =>
+        var services = builder.Services;
+        services.AddDbContext<SqliteWhisperDbContext>((provider, options) =>
         {
-            var whisper = services.GetRequiredService<IOptions<WhisperOptions>>().Value;
-            options.UseSqlite(SqliteConnectionString(builder.Configuration, whisper))
+            var whisper = provider.GetRequiredService<IOptions<WhisperOptions>>().Value;
+            options.UseSqlite(ConnectionString(provider) ?? $"Data Source={Path.Combine(whisper.FullDataDirectory, "whisper.db")}")
                 .AddInterceptors(new SqlitePragmas());
         });
-        builder.Services.AddHealthChecks().AddDbContextCheck<WhisperDbContext>("database", tags: ["ready"]);
+        services.AddDbContext<PostgresWhisperDbContext>((provider, options) => options.UseNpgsql(
+            ConnectionString(provider) ?? throw new InvalidOperationException("Whisper:Database:Provider=Postgres needs ConnectionStrings:Whisper.")));
+        services.AddScoped<WhisperDbContext>(provider =>
+            provider.GetRequiredService<IOptions<WhisperOptions>>().Value.Database.Provider == DatabaseProvider.Postgres
+                ? provider.GetRequiredService<PostgresWhisperDbContext>()
+                : provider.GetRequiredService<SqliteWhisperDbContext>());
+        services.AddHealthChecks().AddDbContextCheck<WhisperDbContext>("database", tags: ["ready"]);
         return builder;
     }
+
+    private static string? ConnectionString(IServiceProvider provider) =>
+        provider.GetRequiredService<IConfiguration>().GetConnectionString("Whisper");
 
     /// <summary>Creates the data directory and applies pending migrations, unless the operator migrates separately.</summary>
     public static async Task PrepareWhisperDataAsync(this WebApplication app)
@@ -33,10 +47,6 @@ public static class DataExtensions
         var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
         await db.Database.MigrateAsync();
     }
-
-    private static string SqliteConnectionString(IConfiguration configuration, WhisperOptions whisper) =>
-        configuration.GetConnectionString("Whisper")
-        ?? $"Data Source={Path.Combine(whisper.FullDataDirectory, "whisper.db")}";
 }
 
 /// <summary>Lets the EF tools build the SQLite context when adding migrations (scripts/add-migration.sh).</summary>
@@ -44,4 +54,11 @@ internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<Sqli
 {
     public SqliteWhisperDbContext CreateDbContext(string[] args) =>
         new(new DbContextOptionsBuilder<SqliteWhisperDbContext>().UseSqlite("Data Source=design-time.db").Options);
+}
+
+/// <summary>Lets the EF tools build the PostgreSQL context; adding a migration needs no server.</summary>
+internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresWhisperDbContext>
+{
+    public PostgresWhisperDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresWhisperDbContext>().UseNpgsql("Host=localhost;Database=whisper_design").Options);
 }

@@ -36,3 +36,6 @@ public abstract class WhisperDbContext(DbContextOptions options) : DbContext(opt
 
 /// <summary>The SQLite flavour of the store; its migrations live in Data/Migrations/Sqlite.</summary>
 public sealed class SqliteWhisperDbContext(DbContextOptions<SqliteWhisperDbContext> options) : WhisperDbContext(options);
+
+/// <summary>The PostgreSQL flavour of the store; its migrations live in Data/Migrations/Postgres.</summary>
+public sealed class PostgresWhisperDbContext(DbContextOptions<PostgresWhisperDbContext> options) : WhisperDbContext(options);

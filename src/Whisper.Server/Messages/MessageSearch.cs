@@ -5,26 +5,41 @@ using Whisper.Server.Data;
 namespace Whisper.Server.Messages;
 
 /// <summary>
-/// Full-text search over message content. On SQLite it queries the FTS5 index that triggers keep in
-/// step with the Messages table (see the migration AddMessageSearch).
+/// Full-text search over message content, with each provider's own index: SQLite's FTS5 (kept in step
+/// by triggers, migration AddMessageSearch) or PostgreSQL's tsvector with a GIN index.
 /// </summary>
-public sealed class MessageSearch(WhisperDbContext db)
+public sealed partial class MessageSearch(WhisperDbContext db)
 {
     private const int MaxTerms = 8;
 
     public async Task<List<Message>> FindAsync(Guid chatId, string text, long? before, int take, CancellationToken cancellationToken)
     {
-        var match = ToFts5Query(text);
-        if (match is null)
+        IQueryable<Message> matches;
+        if (db.Database.IsNpgsql())
         {
-            return [];
+            if (ToTsQuery(text) is not { } tsQuery)
+            {
+                return [];
+            }
+
+            matches = db.Messages.FromSql($"""
+                SELECT m.* FROM "Messages" AS m WHERE m."SearchVector" @@ to_tsquery('simple', {tsQuery})
+                """);
+        }
+        else
+        {
+            if (ToFts5Query(text) is not { } match)
+            {
+                return [];
+            }
+
+            matches = db.Messages.FromSql($"""
+                SELECT m.* FROM "Messages" AS m
+                JOIN "MessageSearchKeys" AS k ON k."MessageId" = m."Id"
+                WHERE k."RowId" IN (SELECT rowid FROM "MessageSearch" WHERE "MessageSearch" MATCH {match})
+                """);
         }
 
-        var matches = db.Messages.FromSql($"""
-            SELECT m.* FROM "Messages" AS m
-            JOIN "MessageSearchKeys" AS k ON k."MessageId" = m."Id"
-            WHERE k."RowId" IN (SELECT rowid FROM "MessageSearch" WHERE "MessageSearch" MATCH {match})
-            """);
         var query = matches.AsNoTracking().Include(m => m.File).Where(m => m.ChatId == chatId && m.DeletedAt == null);
         if (before is { } cursor)
         {
@@ -57,4 +72,14 @@ public sealed class MessageSearch(WhisperDbContext db)
 
         return query.Append('*').ToString();
     }
+
+    /// <summary>The same for PostgreSQL: only letters and digits survive, so the tsquery is always well formed.</summary>
+    public static string? ToTsQuery(string text)
+    {
+        var terms = Words().Matches(text).Select(m => m.Value).Take(MaxTerms).ToList();
+        return terms.Count == 0 ? null : string.Join(" & ", terms) + ":*";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"[\p{L}\p{N}]+")]
+    private static partial System.Text.RegularExpressions.Regex Words();
 }

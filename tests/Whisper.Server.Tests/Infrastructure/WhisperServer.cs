@@ -33,6 +33,13 @@ public class WhisperServer : WebApplicationFactory<Program>
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Error",
         };
+        if (Postgres is { } postgres)
+        {
+            // Each server gets a database of its own on the test script's private PostgreSQL instance.
+            settings["Whisper:Database:Provider"] = "Postgres";
+            settings["ConnectionStrings:Whisper"] = $"{postgres};Database=whisper_{Guid.NewGuid():N}";
+        }
+
         foreach (var (key, value) in overrides)
         {
             settings[key] = value;
@@ -42,6 +49,21 @@ public class WhisperServer : WebApplicationFactory<Program>
         StartServer();
         var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         BaseAddress = new Uri(addresses.Single());
+    }
+
+    /// <summary>
+    /// Set by test.sh for the second pass of the suite: a connection string (without database) of
+    /// the private PostgreSQL instance it started. Unset: SQLite.
+    /// </summary>
+    public static string? Postgres { get; } = Environment.GetEnvironmentVariable("WHISPER_TEST_POSTGRES") is { Length: > 0 } value ? value : null;
+
+    public static bool IsSqlite => Postgres is null;
+
+    /// <summary>Reads the server's store directly, for what the API deliberately does not show (hashes, deleted rows).</summary>
+    public async Task<T> QueryStoreAsync<T>(Func<Data.WhisperDbContext, Task<T>> query)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await query(scope.ServiceProvider.GetRequiredService<Data.WhisperDbContext>());
     }
 
     /// <summary>Where the server listens: loopback on a port the OS chose.</summary>
