@@ -2,7 +2,6 @@ using Whisper.Server.Chats;
 using Whisper.Server.Common;
 using Whisper.Server.Files;
 using Whisper.Server.Messages;
-using Whisper.Server.Presence;
 using Whisper.Server.Receipts;
 using Whisper.Server.Storage;
 using Whisper.Server.Users;
@@ -35,7 +34,6 @@ public static class WhisperServices
         services.AddScoped<ReceiptService>();
         services.AddScoped<FileService>();
         services.AddSingleton<IFileStore, LocalFileStore>();
-        services.AddSingleton<IPresenceTracker, InMemoryPresenceTracker>();
         return builder;
     }
 }

@@ -11,7 +11,7 @@ public sealed class AuthService(
     WhisperDbContext db,
     IPasswordHasher<User> hasher,
     Tokens tokens,
-    SessionCache sessions,
+    Realtime.IClusterEvents cluster,
     LoginThrottle throttle,
     IOptions<WhisperOptions> options,
     TimeProvider time)
@@ -158,7 +158,8 @@ public sealed class AuthService(
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now), cancellationToken);
         // A device that logged out gets no more notifications.
         await db.PushSubscriptions.Where(s => s.SessionId == sessionId).ExecuteDeleteAsync(cancellationToken);
-        sessions.MarkRevoked(sessionId);
+        // Every node: its cached "live" answer and its open connections of this session.
+        await cluster.SessionRevokedAsync(sessionId);
     }
 
     private async Task<SessionDto> StartSessionAsync(User user, string? userAgent, CancellationToken cancellationToken)

@@ -32,6 +32,9 @@ public sealed class WhisperOptions
     [ValidateObjectMembers]
     public PushOptions Push { get; set; } = new();
 
+    /// <summary>A StackExchange.Redis connection string; when set, the SignalR backplane, presence and cluster events use Redis.</summary>
+    public string? Redis { get; set; }
+
     public string FullDataDirectory => Path.GetFullPath(DataDirectory);
 }
 
@@ -117,6 +120,10 @@ public sealed class RealtimeOptions
     /// <summary>A client that does not read what it is sent for this long is disconnected.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>With Redis: how long a node's presence entries live unless it refreshes them (a dead node's users turn offline after it).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan PresenceExpiry { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Bytes buffered per connection and direction before back-pressure applies.</summary>
     [Range(4096, 16 * 1024 * 1024)]

@@ -15,7 +15,7 @@ namespace Whisper.Server.Realtime;
 /// </summary>
 public sealed partial class ChatNotifier(
     IHubContext<ChatHub, IChatClient> hub,
-    ConnectionRegistry connections,
+    IClusterEvents cluster,
     ChatViews views,
     WhisperDbContext db,
     ILogger<ChatNotifier> logger)
@@ -75,10 +75,7 @@ public sealed partial class ChatNotifier(
     {
         var removal = new MemberRemoved(chat.Id, removedUserId);
         await hub.Clients.Groups(HubGroups.Chat(chat.Id), HubGroups.User(removedUserId)).memberRemoved(removal);
-        foreach (var connectionId in connections.ConnectionsOf(removedUserId))
-        {
-            await hub.Groups.RemoveFromGroupAsync(connectionId, HubGroups.Chat(chat.Id), cancellationToken);
-        }
+        await cluster.MembershipChangedAsync(removedUserId, chat.Id, joined: false);
 
         await ChatUpdatedAsync(chat, cancellationToken);
     }
@@ -107,10 +104,7 @@ public sealed partial class ChatNotifier(
     {
         foreach (var userId in userIds)
         {
-            foreach (var connectionId in connections.ConnectionsOf(userId))
-            {
-                await hub.Groups.AddToGroupAsync(connectionId, HubGroups.Chat(chatId), cancellationToken);
-            }
+            await cluster.MembershipChangedAsync(userId, chatId, joined: true);
         }
     }
 

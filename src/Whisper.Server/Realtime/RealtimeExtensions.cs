@@ -1,16 +1,22 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 using Whisper.Server.Common;
 using Whisper.Server.Operations;
+using Whisper.Server.Presence;
 
 namespace Whisper.Server.Realtime;
 
 public static class RealtimeExtensions
 {
+    /// <summary>
+    /// The hub, in-process by default; with <c>Whisper:Redis</c> set, the SignalR Redis backplane,
+    /// presence in Redis and cluster events on Redis pub/sub, so any number of nodes act as one.
+    /// </summary>
     public static IHostApplicationBuilder AddWhisperRealtime(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddSignalR()
+        var signalR = services.AddSignalR()
             .AddJsonProtocol(options => OperationsExtensions.ConfigureJson(options.PayloadSerializerOptions))
             .AddMessagePackProtocol();
         // The hub reads its own HubOptions<ChatHub>, which SignalR fills from the global options before
@@ -25,7 +31,33 @@ public static class RealtimeExtensions
         });
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<HubSendThrottle>();
+        services.AddSingleton<LocalClusterEvents>();
         services.AddScoped<ChatNotifier>();
+
+        // Whether to use Redis decides which services exist, so it is read here, from the configuration
+        // the host starts with (appsettings, environment, command line).
+        if (builder.Configuration["Whisper:Redis"] is { Length: > 0 } redis)
+        {
+            var configuration = ConfigurationOptions.Parse(redis);
+            configuration.AbortOnConnectFail = false;
+            configuration.ChannelPrefix = RedisChannel.Literal("whisper");
+            var multiplexer = new Lazy<IConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(configuration));
+            services.AddSingleton(_ => multiplexer.Value);
+            signalR.AddStackExchangeRedis(options => options.ConnectionFactory = _ => Task.FromResult(multiplexer.Value));
+            services.AddSingleton<RedisPresenceTracker>();
+            services.AddSingleton<IPresenceTracker>(provider => provider.GetRequiredService<RedisPresenceTracker>());
+            services.AddHostedService(provider => provider.GetRequiredService<RedisPresenceTracker>());
+            services.AddSingleton<RedisClusterEvents>();
+            services.AddSingleton<IClusterEvents>(provider => provider.GetRequiredService<RedisClusterEvents>());
+            services.AddHostedService(provider => provider.GetRequiredService<RedisClusterEvents>());
+            services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
+        }
+        else
+        {
+            services.AddSingleton<IPresenceTracker, InMemoryPresenceTracker>();
+            services.AddSingleton<IClusterEvents>(provider => provider.GetRequiredService<LocalClusterEvents>());
+        }
+
         return builder;
     }
 

@@ -56,11 +56,15 @@ public sealed class Device : IAsyncDisposable
 
     public HubConnection Connection { get; }
 
+    public static Task<Device> ConnectAsync(
+        WhisperServer server, TestUser user, HubProtocolKind protocol = HubProtocolKind.Json, TimeSpan? keepAlive = null, string? token = null) =>
+        ConnectAsync(server.BaseAddress, user, protocol, keepAlive, token);
+
     public static async Task<Device> ConnectAsync(
-        WhisperServer server, TestUser user, HubProtocolKind protocol = HubProtocolKind.Json, TimeSpan? keepAlive = null, string? token = null)
+        Uri serverAddress, TestUser user, HubProtocolKind protocol = HubProtocolKind.Json, TimeSpan? keepAlive = null, string? token = null)
     {
         var builder = new HubConnectionBuilder()
-            .WithUrl(new Uri(server.BaseAddress, "hubs/chat"), options => options.AccessTokenProvider = () => Task.FromResult<string?>(token ?? user.Session.AccessToken));
+            .WithUrl(new Uri(serverAddress, "hubs/chat"), options => options.AccessTokenProvider = () => Task.FromResult<string?>(token ?? user.Session.AccessToken));
         if (protocol == HubProtocolKind.MessagePack)
         {
             builder.AddMessagePackProtocol();

@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.SignalR.Client;
+using Whisper.Client;
+using Whisper.Server.Tests.Infrastructure;
+
+namespace Whisper.Server.Tests;
+
+/// <summary>Two server processes on one PostgreSQL and one Redis act as one Whisper.</summary>
+public sealed class ClusterTests(Cluster cluster) : IClassFixture<Cluster>
+{
+    private static void RequireCluster() =>
+        Assert.SkipUnless(ServerNode.ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");
+
+    [Fact]
+    public async Task Users_on_different_nodes_chat_with_receipts_typing_and_presence()
+    {
+        RequireCluster();
+        var alice = await cluster.A.RegisterAsync();
+        var bob = cluster.B.As(await cluster.A.RegisterAsync());
+        var chat = await alice.DirectChatWithAsync(bob);
+        await using var alicePhone = await Device.ConnectAsync(cluster.A.BaseAddress, alice);
+        await using var bobPhone = await Device.ConnectAsync(cluster.B.BaseAddress, bob);
+        await alicePhone.WaitFor<PresenceUpdate>("presenceChanged", p => p.UserId == bob.Id && p.Online);
+
+        var fromA = await alice.SendAsync(chat.Id, "hello from node A");
+        Assert.Equal("hello from node A", (await bobPhone.WaitForMessage(m => m.Id == fromA.Id)).Content);
+        var fromB = await bobPhone.Connection.InvokeAsync<Message>("SendMessage", chat.Id.ToString(), new NewMessage("hello from node B"));
+        await alicePhone.WaitForMessage(m => m.Id == fromB.Id);
+
+        await bobPhone.Connection.InvokeAsync("MarkRead", chat.Id.ToString(), fromA.Seq);
+        await alicePhone.WaitFor<ReceiptUpdate>("receiptUpdated", r => r.UserId == bob.Id && r.Status == ReceiptStatus.Read && r.Seq == fromA.Seq);
+        await alicePhone.Connection.InvokeAsync("Typing", chat.Id.ToString());
+        await bobPhone.WaitFor<Typing>("typing", t => t.UserId == alice.Id);
+
+        var sentinel = await alice.SendAsync(chat.Id, "sentinel");
+        await bobPhone.WaitForMessage(m => m.Id == sentinel.Id);
+        Assert.Equal((1, 1), (bobPhone.CopiesOf(fromA.Id), alicePhone.CopiesOf(fromB.Id)));
+        Assert.True((await alice.GetAsync<Users.LastSeenDto>($"/api/users/{bob.Id}/last-seen")).Online);
+    }
+
+    [Fact]
+    public async Task Group_members_spread_over_nodes_all_receive_and_one_added_on_the_other_node_starts_receiving()
+    {
+        RequireCluster();
+        var owner = await cluster.A.RegisterAsync();
+        var onA = await cluster.A.RegisterAsync();
+        var onB = cluster.B.As(await cluster.A.RegisterAsync());
+        var latecomer = cluster.B.As(await cluster.A.RegisterAsync());
+        var group = await owner.GroupAsync("spread", onA, onB);
+        await using var deviceA = await Device.ConnectAsync(cluster.A.BaseAddress, onA);
+        await using var deviceB = await Device.ConnectAsync(cluster.B.BaseAddress, onB);
+        await using var lateDevice = await Device.ConnectAsync(cluster.B.BaseAddress, latecomer);
+
+        var first = await owner.SendAsync(group.Id, "to both nodes");
+        await deviceA.WaitForMessage(m => m.Id == first.Id);
+        await deviceB.WaitForMessage(m => m.Id == first.Id);
+
+        // Added through node A while connected to node B, without reconnecting.
+        await (await owner.Http.PostAsJsonAsync($"/api/chats/{group.Id}/users", new { userIds = new[] { latecomer.Id } })).ShouldBe(HttpStatusCode.OK);
+        await lateDevice.WaitFor<Chat>("chatCreated", c => c.Id == group.Id);
+        var second = await owner.SendAsync(group.Id, "welcome");
+        await lateDevice.WaitForMessage(m => m.Id == second.Id);
+
+        await (await owner.Http.DeleteAsync($"/api/chats/{group.Id}/users/{latecomer.Id}")).ShouldBe(HttpStatusCode.NoContent);
+        await lateDevice.WaitFor<MemberRemoval>("memberRemoved", r => r.UserId == latecomer.Id);
+        var third = await owner.SendAsync(group.Id, "after removal");
+        await deviceB.WaitForMessage(m => m.Id == third.Id);
+        var direct = await owner.DirectChatWithAsync(latecomer);
+        var sentinel = await owner.SendAsync(direct.Id, "sentinel");
+        await lateDevice.WaitForMessage(m => m.Id == sentinel.Id);
+        Assert.Equal(0, lateDevice.CopiesOf(third.Id));
+    }
+
+    [Fact]
+    public async Task A_session_revoked_on_one_node_is_refused_on_the_other_at_once()
+    {
+        RequireCluster();
+        var bob = await cluster.A.RegisterAsync();
+        var bobOnB = cluster.B.As(bob);
+        await (await bobOnB.Http.GetAsync("/api/users/me")).ShouldBe(HttpStatusCode.OK);
+        await using var bobsDeviceOnB = await Device.ConnectAsync(cluster.B.BaseAddress, bob);
+        var closed = new TaskCompletionSource();
+        bobsDeviceOnB.Connection.Closed += _ =>
+        {
+            closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+
+        await (await bob.Http.PostAsync("/api/logout", null)).ShouldBe(HttpStatusCode.NoContent);
+
+        await (await bobOnB.Http.GetAsync("/api/users/me")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await closed.Task.WaitAsync(Waits.Event);
+    }
+}
+
+/// <summary>A node dies: its users turn offline by expiry, and nothing it acknowledged is lost.</summary>
+public sealed class ClusterFailoverTests(FailoverCluster cluster) : IClassFixture<FailoverCluster>
+{
+    [Fact]
+    public async Task Killing_a_node_turns_its_users_offline_within_the_expiry_and_loses_no_stored_message()
+    {
+        Assert.SkipUnless(ServerNode.ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");
+        var alice = await cluster.A.RegisterAsync();
+        var bob = cluster.B.As(await cluster.A.RegisterAsync());
+        var chat = await alice.DirectChatWithAsync(bob);
+        var alicesDevice = await Device.ConnectAsync(cluster.A.BaseAddress, alice);
+        await using var bobsDevice = await Device.ConnectAsync(cluster.B.BaseAddress, bob);
+        Assert.True((await bob.GetAsync<Users.LastSeenDto>($"/api/users/{alice.Id}/last-seen")).Online);
+        var acknowledged = new List<long>();
+        for (var i = 0; i < 20; i++)
+        {
+            acknowledged.Add((await alice.SendAsync(chat.Id, $"m{i}")).Seq);
+        }
+
+        cluster.A.Kill();
+
+        await Waits.UntilAsync(async () => (await bob.GetAsync<Users.LastSeenDto>($"/api/users/{alice.Id}/last-seen")).Online == false,
+            "alice to turn offline after her node died");
+        var stored = await bob.GetAsync<Common.Page<Messages.MessageDto>>($"/api/chats/{chat.Id}/messages?limit=100");
+        Assert.Equal(acknowledged, stored.Items.Select(m => m.Seq));
+        await alicesDevice.DisposeAsync();
+    }
+}
