@@ -22,10 +22,11 @@ echo "== server integration tests (SQLite)"
 dotnet test Whisper.slnx -c Release --no-build --blame-hang-timeout 5m \
   --logger "trx;LogFilePrefix=server" --logger "console;verbosity=minimal" --results-directory "$results" || status=1
 
-echo "== server integration tests again, scaled out: PostgreSQL and Redis (private instances on loopback)"
-install_missing && start_postgres && start_redis || { echo "could not start PostgreSQL and Redis"; exit 1; }
+echo "== server integration tests again, scaled out: PostgreSQL, Redis and S3 (private instances on loopback)"
+install_missing && start_postgres && start_redis && start_s3 || { echo "could not start PostgreSQL, Redis and S3"; exit 1; }
 # Configured as an operator would, through the environment; the two-node tests run in this pass.
-Whisper__Redis=$WHISPER_TEST_REDIS dotnet test tests/Whisper.Server.Tests -c Release --no-build --blame-hang-timeout 5m \
+Whisper__Redis=$WHISPER_TEST_REDIS Whisper__Storage__Provider=S3 Whisper__Storage__ServiceUrl=$WHISPER_TEST_S3 \
+Whisper__Storage__AccessKey=S3RVER Whisper__Storage__SecretKey=S3RVER dotnet test tests/Whisper.Server.Tests -c Release --no-build --blame-hang-timeout 5m \
   --logger "trx;LogFilePrefix=postgres" --logger "console;verbosity=minimal" --results-directory "$results" || status=1
 
 # One closing line over every runner's results: .NET's TRX counters and Vitest's JUnit totals.

@@ -46,7 +46,22 @@ start_redis() {
   export WHISPER_TEST_REDIS="127.0.0.1:$port"
 }
 
+# s3rver from npm (pinned in tests/s3): an S3-compatible server, enough to test the S3 file store.
+start_s3() {
+  local port
+  port=$(free_port)
+  (cd tests/s3 && npm ci --no-audit --no-fund --silent >/dev/null) || return 1
+  node tests/s3/node_modules/.bin/s3rver --directory "$services_dir/s3" --address 127.0.0.1 --port "$port" --silent &
+  s3_pid=$!
+  local tries=0
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    tries=$((tries + 1)); [ $tries -gt 100 ] && return 1; sleep 0.1
+  done
+  export WHISPER_TEST_S3="http://127.0.0.1:$port"
+}
+
 stop_services() {
+  [ -n "${s3_pid:-}" ] && kill "$s3_pid" 2>/dev/null
   [ -n "${postgres_bin:-}" ] && as_postgres "$postgres_bin/pg_ctl" -D "$services_dir/pg/data" -m immediate stop >/dev/null 2>&1
   [ -f "$services_dir/redis.pid" ] && kill "$(cat "$services_dir/redis.pid")" 2>/dev/null
   rm -rf "$services_dir"

@@ -33,7 +33,13 @@ public static class WhisperServices
         services.AddScoped<MessageSearch>();
         services.AddScoped<ReceiptService>();
         services.AddScoped<FileService>();
-        services.AddSingleton<IFileStore, LocalFileStore>();
+        services.AddSingleton<LocalFileStore>();
+        services.AddSingleton<S3FileStore>();
+        // Chosen when first needed, from the final configuration.
+        services.AddSingleton<IFileStore>(provider =>
+            provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<WhisperOptions>>().Value.Storage.Provider == StorageProvider.S3
+                ? provider.GetRequiredService<S3FileStore>()
+                : provider.GetRequiredService<LocalFileStore>());
         return builder;
     }
 }

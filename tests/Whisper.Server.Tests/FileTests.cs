@@ -98,8 +98,9 @@ public sealed class FileTests(SharedServer server)
         await upload.ShouldBe(HttpStatusCode.Created);
         var file = await upload.ReadAsync<FileDto>();
         Assert.Equal(expected, file.Name);
-        var stored = Directory.EnumerateFiles(Path.Combine(server.DataDirectory, "files"), "*", SearchOption.AllDirectories);
-        Assert.DoesNotContain(stored, path => Path.GetFileName(path).Contains(expected, StringComparison.Ordinal) && expected != "file");
+        var stored = await server.StoredObjectsAsync();
+        Assert.NotEmpty(stored);
+        Assert.DoesNotContain(stored, key => key.Contains(expected, StringComparison.Ordinal) && expected != "file");
         var download = await alice.Http.GetAsync(file.Url);
         Assert.Equal(expected, download.Content.Headers.ContentDisposition?.FileNameStar);
     }
@@ -117,6 +118,26 @@ public sealed class FileTests(SharedServer server)
         await partial.ShouldBe(HttpStatusCode.PartialContent);
         Assert.Equal(Png[10..20], await partial.Content.ReadAsByteArrayAsync());
         Assert.Equal($"bytes 10-19/{Png.Length}", partial.Content.Headers.ContentRange?.ToString());
+    }
+
+    [Fact]
+    public async Task A_file_larger_than_one_upload_part_round_trips_with_ranges_in_every_part()
+    {
+        var (alice, bob, chat) = await PairAsync();
+        var bytes = new byte[Storage.S3FileStore.PartSize * 2 + 12345];
+        new Random(7).NextBytes(bytes);
+
+        var upload = await UploadAsync(alice, chat.Id, bytes, "big.bin", "application/octet-stream");
+        await upload.ShouldBe(HttpStatusCode.Created);
+        var file = await upload.ReadAsync<FileDto>();
+
+        Assert.Equal(bytes, await bob.Http.GetByteArrayAsync(file.Url));
+        var request = new HttpRequestMessage(HttpMethod.Get, file.Url);
+        var from = Storage.S3FileStore.PartSize - 10;
+        request.Headers.Range = new RangeHeaderValue(from, from + 19);
+        var partial = await bob.Http.SendAsync(request);
+        await partial.ShouldBe(HttpStatusCode.PartialContent);
+        Assert.Equal(bytes[from..(from + 20)], await partial.Content.ReadAsByteArrayAsync());
     }
 
     [Fact]
@@ -262,8 +283,7 @@ public sealed class FileLimitTests(SmallFilesServer server) : IClassFixture<Smal
         await tooLarge.ShouldBeProblem(HttpStatusCode.RequestEntityTooLarge);
         var files = await alice.GetAsync<Page<FileDto>>($"/api/chats/{chat.Id}/files");
         Assert.Single(files.Items);
-        var onDisk = Directory.EnumerateFiles(Path.Combine(server.DataDirectory, "files"), "*", SearchOption.AllDirectories).ToList();
-        Assert.Single(onDisk);
+        Assert.Single(await server.StoredObjectsAsync());
     }
 
     [Fact]
@@ -275,5 +295,35 @@ public sealed class FileLimitTests(SmallFilesServer server) : IClassFixture<Smal
         var tooLarge = await FileTests.UploadAsync(alice, chat.Id, new byte[200_000], "big.bin", "application/octet-stream");
 
         await tooLarge.ShouldBeProblem(HttpStatusCode.RequestEntityTooLarge);
+    }
+}
+
+/// <summary>Downloads redirected to pre-signed URLs of the object store (S3 only).</summary>
+public sealed class RedirectingServer() : WhisperServer(new Dictionary<string, string?> { ["Whisper:Storage:RedirectDownloads"] = "true" });
+
+public sealed class FileRedirectTests(RedirectingServer server) : IClassFixture<RedirectingServer>
+{
+    [Fact]
+    public async Task Members_are_redirected_to_a_short_lived_url_that_serves_the_bytes_and_ranges()
+    {
+        Assert.SkipUnless(WhisperServer.S3 is not null, "Runs in test.sh's scaled-out pass, which starts an S3-compatible server.");
+        var (alice, bob) = (await server.RegisterAsync(), await server.RegisterAsync());
+        var chat = await alice.DirectChatWithAsync(bob);
+        var outsider = await server.RegisterAsync();
+        var file = await (await FileTests.UploadAsync(alice, chat.Id, FileTests.Png, "photo.png", "image/png")).ReadAsync<FileDto>();
+
+        using var noRedirects = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = server.BaseAddress, Timeout = WhisperServer.RequestTimeout };
+        noRedirects.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bob.Session.AccessToken);
+        var answer = await noRedirects.GetAsync(file.Url);
+
+        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+        var location = answer.Headers.Location!;
+        Assert.Contains("Expires", location.Query, StringComparison.OrdinalIgnoreCase);
+        using var plain = new HttpClient { Timeout = WhisperServer.RequestTimeout };
+        Assert.Equal(FileTests.Png, await plain.GetByteArrayAsync(location));
+        var range = new HttpRequestMessage(HttpMethod.Get, location);
+        range.Headers.Range = new RangeHeaderValue(8, 15);
+        Assert.Equal(FileTests.Png[8..16], await (await plain.SendAsync(range)).Content.ReadAsByteArrayAsync());
+        await (await outsider.Http.GetAsync(file.Url)).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 }

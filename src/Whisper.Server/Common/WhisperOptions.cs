@@ -32,6 +32,9 @@ public sealed class WhisperOptions
     [ValidateObjectMembers]
     public PushOptions Push { get; set; } = new();
 
+    [ValidateObjectMembers]
+    public StorageOptions Storage { get; set; } = new();
+
     /// <summary>A StackExchange.Redis connection string; when set, the SignalR backplane, presence and cluster events use Redis.</summary>
     public string? Redis { get; set; }
 
@@ -76,6 +79,34 @@ public sealed class ChatsOptions
 {
     [Range(2, 100_000)]
     public int MaxGroupMembers { get; set; } = 1000;
+}
+
+public enum StorageProvider { Local, S3 }
+
+/// <summary>Where file bytes live: the data directory, or any S3-compatible object store.</summary>
+public sealed class StorageOptions
+{
+    public StorageProvider Provider { get; set; } = StorageProvider.Local;
+
+    /// <summary>The S3 endpoint, e.g. https://s3.eu-west-1.amazonaws.com or a MinIO/Ceph URL.</summary>
+    public string? ServiceUrl { get; set; }
+
+    public string Bucket { get; set; } = "whisper-files";
+
+    public string Region { get; set; } = "us-east-1";
+
+    public string? AccessKey { get; set; }
+
+    public string? SecretKey { get; set; }
+
+    /// <summary>Path-style addressing (https://host/bucket/key), which most self-hosted S3 servers need.</summary>
+    public bool ForcePathStyle { get; set; } = true;
+
+    /// <summary>Downloads answer a redirect to a short-lived pre-signed URL, so the bytes bypass the nodes.</summary>
+    public bool RedirectDownloads { get; set; }
+
+    [Range(typeof(TimeSpan), "00:00:10", "7.00:00:00")]
+    public TimeSpan PresignedUrlLifetime { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>Web Push (VAPID) settings.</summary>

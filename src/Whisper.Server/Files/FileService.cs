@@ -7,9 +7,6 @@ using Whisper.Server.Storage;
 
 namespace Whisper.Server.Files;
 
-/// <summary>A file opened for download, with what the response needs to describe it.</summary>
-public sealed record FileDownload(StoredFile File, Stream Content);
-
 public sealed partial class FileService(
     WhisperDbContext db, IFileStore store, IOptions<WhisperOptions> options, TimeProvider time, ILogger<FileService> logger)
 {
@@ -87,7 +84,7 @@ public sealed partial class FileService(
     }
 
     /// <summary>Chat members may download a chat's files; anyone signed in may download a user's avatar.</summary>
-    public async Task<Result<FileDownload>> OpenAsync(Guid callerId, Guid fileId, CancellationToken cancellationToken)
+    public async Task<Result<StoredFile>> FindDownloadableAsync(Guid callerId, Guid fileId, CancellationToken cancellationToken)
     {
         var file = await db.Files.AsNoTracking().SingleOrDefaultAsync(f => f.Id == fileId && f.DeletedAt == null, cancellationToken);
         if (file is null)
@@ -97,11 +94,11 @@ public sealed partial class FileService(
 
         var visible = await db.ChatMembers.AnyAsync(m => m.ChatId == file.ChatId && m.UserId == callerId, cancellationToken)
             || await db.Users.AnyAsync(u => u.AvatarFileId == fileId, cancellationToken);
-        if (!visible)
-        {
-            return Failure.NotFound("File");
-        }
+        return visible ? file : Failure.NotFound("File");
+    }
 
+    public async Task<Result<Stream>> OpenContentAsync(StoredFile file, CancellationToken cancellationToken)
+    {
         var content = await store.OpenReadAsync(file.StorageKey, cancellationToken);
         if (content is null)
         {
@@ -109,7 +106,7 @@ public sealed partial class FileService(
             return Failure.NotFound("File");
         }
 
-        return new FileDownload(file, content);
+        return content;
     }
 
     /// <summary>The uploader or a group admin deletes a file; messages that carried it keep their text.</summary>

@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.OpenApi;
 using Microsoft.Net.Http.Headers;
 using Whisper.Server.Auth;
+using Microsoft.Extensions.Options;
 using Whisper.Server.Common;
+using Whisper.Server.Storage;
 
 namespace Whisper.Server.Files;
 
@@ -28,7 +30,7 @@ public static class FilesApi
         var files = app.MapGroup("/api/files").RequireAuthorization().WithTags("Files")
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound);
         files.MapGet("/{id:guid}", DownloadAsync).Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
-            .Produces(StatusCodes.Status206PartialContent);
+            .Produces(StatusCodes.Status206PartialContent).Produces(StatusCodes.Status302Found);
         files.MapDelete("/{id:guid}", DeleteAsync).ProducesProblem(StatusCodes.Status403Forbidden);
         return app;
     }
@@ -118,23 +120,36 @@ public static class FilesApi
     /// Streams the bytes with Range and ETag support. Only media a browser cannot run is shown inline;
     /// everything else is an attachment, and nothing is sniffed or allowed to script our origin.
     /// </summary>
-    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> DownloadAsync(
-        Guid id, HttpContext http, FileService files, ClaimsPrincipal caller, CancellationToken cancellationToken)
+    private static async Task<Results<FileStreamHttpResult, RedirectHttpResult, ProblemHttpResult>> DownloadAsync(
+        Guid id, HttpContext http, FileService files, IFileStore store, IOptions<WhisperOptions> options, ClaimsPrincipal caller, CancellationToken cancellationToken)
     {
-        var result = await files.OpenAsync(caller.UserId(), id, cancellationToken);
-        if (result.Failure is { } failure)
+        var found = await files.FindDownloadableAsync(caller.UserId(), id, cancellationToken);
+        if (found.Failure is { } notFound)
         {
-            return failure.ToProblem();
+            return notFound.ToProblem();
         }
 
-        var (file, content) = result.Value!;
+        var file = found.Value!;
+        var inline = ContentTypes.IsInlineSafe(file.ContentType);
+        var disposition = new ContentDispositionHeaderValue(inline ? "inline" : "attachment");
+        disposition.SetHttpFileName(file.Name);
+        if (store is S3FileStore s3 && options.Value.Storage.RedirectDownloads)
+        {
+            // The bytes come from the object store (or its CDN) directly, for a few minutes only.
+            return TypedResults.Redirect(s3.PresignedDownloadUrl(file.StorageKey, file.ContentType, disposition.ToString()));
+        }
+
+        var opened = await files.OpenContentAsync(file, cancellationToken);
+        if (opened.Failure is { } missing)
+        {
+            return missing.ToProblem();
+        }
+
+        var content = opened.Value!;
         var headers = http.Response.Headers;
         headers.XContentTypeOptions = "nosniff";
         headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
         headers.CacheControl = "private, max-age=31536000, immutable";
-        var inline = ContentTypes.IsInlineSafe(file.ContentType);
-        var disposition = new ContentDispositionHeaderValue(inline ? "inline" : "attachment");
-        disposition.SetHttpFileName(file.Name);
         headers.ContentDisposition = disposition.ToString();
         return TypedResults.Stream(
             content,

@@ -40,6 +40,11 @@ public class WhisperServer : WebApplicationFactory<Program>
             settings["ConnectionStrings:Whisper"] = $"{postgres};Database=whisper_{Guid.NewGuid():N}";
         }
 
+        if (S3 is not null)
+        {
+            settings["Whisper:Storage:Bucket"] = bucket;
+        }
+
         foreach (var (key, value) in overrides)
         {
             settings[key] = value;
@@ -58,6 +63,28 @@ public class WhisperServer : WebApplicationFactory<Program>
     public static string? Postgres { get; } = Environment.GetEnvironmentVariable("WHISPER_TEST_POSTGRES") is { Length: > 0 } value ? value : null;
 
     public static bool IsSqlite => Postgres is null;
+
+    /// <summary>Set by test.sh's scaled-out pass: the S3-compatible server files go to (each test server has a bucket).</summary>
+    public static string? S3 { get; } = Environment.GetEnvironmentVariable("WHISPER_TEST_S3") is { Length: > 0 } value ? value : null;
+
+    private readonly string bucket = $"whisper-{Guid.NewGuid():N}"[..30];
+
+    /// <summary>The keys of every stored file's bytes, wherever the server keeps them.</summary>
+    public async Task<IReadOnlyList<string>> StoredObjectsAsync()
+    {
+        if (S3 is null)
+        {
+            var root = Path.Combine(dataDirectory, "files");
+            return Directory.Exists(root)
+                ? Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Select(path => Path.GetRelativePath(root, path)).ToList()
+                : [];
+        }
+
+        using var s3 = new Amazon.S3.AmazonS3Client(new Amazon.Runtime.BasicAWSCredentials("S3RVER", "S3RVER"),
+            new Amazon.S3.AmazonS3Config { ServiceURL = S3, ForcePathStyle = true, AuthenticationRegion = "us-east-1" });
+        var listed = await s3.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = bucket });
+        return (listed.S3Objects ?? []).Select(o => o.Key).ToList();
+    }
 
     /// <summary>Reads the server's store directly, for what the API deliberately does not show (hashes, deleted rows).</summary>
     public async Task<T> QueryStoreAsync<T>(Func<Data.WhisperDbContext, Task<T>> query)
