@@ -29,7 +29,13 @@ public sealed class WhisperHub : IAsyncDisposable
         this.client = client;
         this.maxRetryDelay = maxRetryDelay;
         var builder = new HubConnectionBuilder()
-            .WithUrl(new Uri(client.ServerAddress, "hubs/chat"), options => options.AccessTokenProvider = () => client.GetAccessTokenAsync(disposed.Token))
+            .WithUrl(new Uri(client.ServerAddress, "hubs/chat"), options =>
+            {
+                options.AccessTokenProvider = () => client.GetAccessTokenAsync(disposed.Token);
+                // WebSockets straight away: no negotiation request that a load balancer could send elsewhere.
+                options.SkipNegotiation = true;
+                options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets;
+            })
             .WithAutomaticReconnect(new ForeverRetryPolicy(maxRetryDelay));
         if (protocol == HubProtocolKind.MessagePack)
         {
