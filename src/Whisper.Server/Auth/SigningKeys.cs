@@ -45,32 +45,6 @@ public sealed class SigningKeys
 
     private static byte[] Decode(string configured) => Convert.FromBase64String(configured);
 
-    private static byte[] LoadOrCreate(string path)
-    {
-        if (File.Exists(path))
-        {
-            return Convert.FromBase64String(File.ReadAllText(path).Trim());
-        }
-
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var key = RandomNumberGenerator.GetBytes(64);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, Convert.ToBase64String(key));
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        try
-        {
-            File.Move(temporary, path, overwrite: false);
-            return key;
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            // Another process created it first: use theirs so both sign alike.
-            File.Delete(temporary);
-            return Convert.FromBase64String(File.ReadAllText(path).Trim());
-        }
-    }
+    private static byte[] LoadOrCreate(string path) =>
+        Convert.FromBase64String(SecretFiles.ReadOrCreate(path, () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(64))).Trim());
 }

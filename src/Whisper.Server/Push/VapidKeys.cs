@@ -49,33 +49,13 @@ public sealed class VapidKeys : IDisposable
 
     private static (string PublicKey, string PrivateKey) LoadOrCreate(string path)
     {
-        if (File.Exists(path))
+        var stored = JsonSerializer.Deserialize<StoredKeys>(SecretFiles.ReadOrCreate(path, () =>
         {
-            var stored = JsonSerializer.Deserialize<StoredKeys>(File.ReadAllText(path))!;
-            return (stored.PublicKey, stored.PrivateKey);
-        }
-
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var parameters = key.ExportParameters(includePrivateParameters: true);
-        var created = new StoredKeys(Base64Url.Encode([0x04, .. parameters.Q.X!, .. parameters.Q.Y!]), Base64Url.Encode(parameters.D!));
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(created));
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        try
-        {
-            File.Move(temporary, path, overwrite: false);
-            return (created.PublicKey, created.PrivateKey);
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            File.Delete(temporary);
-            return LoadOrCreate(path);
-        }
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var parameters = key.ExportParameters(includePrivateParameters: true);
+            return JsonSerializer.Serialize(new StoredKeys(Base64Url.Encode([0x04, .. parameters.Q.X!, .. parameters.Q.Y!]), Base64Url.Encode(parameters.D!)));
+        }))!;
+        return (stored.PublicKey, stored.PrivateKey);
     }
 
     private sealed record StoredKeys(string PublicKey, string PrivateKey);
