@@ -6,6 +6,7 @@ using Whisper.Server.Realtime;
 
 namespace Whisper.Server.Chats;
 
+/// <remarks>Announcements after a commit never take the caller's token: what is stored is always announced.</remarks>
 public sealed class ChatService(WhisperDbContext db, ChatViews views, ChatNotifier notifier, IOptions<WhisperOptions> options, TimeProvider time)
 {
     public const int MaxNameLength = 100;
@@ -85,7 +86,7 @@ public sealed class ChatService(WhisperDbContext db, ChatViews views, ChatNotifi
         try
         {
             await db.SaveChangesAsync(cancellationToken);
-            await notifier.ChatCreatedAsync(chat, cancellationToken);
+            await notifier.ChatCreatedAsync(chat, CancellationToken.None);
             return (await views.ForAsync(callerId, chat, cancellationToken), true);
         }
         catch (DbUpdateException exception) when (exception.IsUniqueViolation())
@@ -130,7 +131,7 @@ public sealed class ChatService(WhisperDbContext db, ChatViews views, ChatNotifi
         chat.Members.AddRange(memberIds.Select(id => new ChatMember { UserId = id, Role = ChatRole.Member, JoinedAt = now }));
         db.Chats.Add(chat);
         await db.SaveChangesAsync(cancellationToken);
-        await notifier.ChatCreatedAsync(chat, cancellationToken);
+        await notifier.ChatCreatedAsync(chat, CancellationToken.None);
         return (await views.ForAsync(callerId, chat, cancellationToken), true);
     }
 
@@ -159,7 +160,7 @@ public sealed class ChatService(WhisperDbContext db, ChatViews views, ChatNotifi
         chat.Name = request.Name?.Trim() ?? chat.Name;
         chat.AvatarFileId = request.AvatarFileId ?? chat.AvatarFileId;
         await db.SaveChangesAsync(cancellationToken);
-        await notifier.ChatUpdatedAsync(chat, cancellationToken);
+        await notifier.ChatUpdatedAsync(chat, CancellationToken.None);
         return await views.ForAsync(callerId, chat, cancellationToken);
     }
 
@@ -211,7 +212,7 @@ public sealed class ChatService(WhisperDbContext db, ChatViews views, ChatNotifi
             return Failure.Conflict("The members changed meanwhile; try again.");
         }
 
-        await notifier.MembersAddedAsync(chat, toAdd, cancellationToken);
+        await notifier.MembersAddedAsync(chat, toAdd, CancellationToken.None);
         return await views.ForAsync(callerId, chat, cancellationToken);
     }
 
@@ -263,7 +264,7 @@ public sealed class ChatService(WhisperDbContext db, ChatViews views, ChatNotifi
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        await notifier.MemberRemovedAsync(chat, userId, cancellationToken);
+        await notifier.MemberRemovedAsync(chat, userId, CancellationToken.None);
         return Done.Value;
     }
 
@@ -303,7 +304,7 @@ public sealed class ChatService(WhisperDbContext db, ChatViews views, ChatNotifi
 
         target.Role = request.Role.Value;
         await db.SaveChangesAsync(cancellationToken);
-        await notifier.ChatUpdatedAsync(chat, cancellationToken);
+        await notifier.ChatUpdatedAsync(chat, CancellationToken.None);
         return await views.ForAsync(callerId, chat, cancellationToken);
     }
 

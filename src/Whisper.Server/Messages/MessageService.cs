@@ -81,13 +81,15 @@ public sealed class MessageService(
             }
         }
 
+        // Stored: from here on the message is announced even if the sender has gone (a reload mid-send),
+        // so nothing after the commit may be cancelled by the sender's token.
         if (message.FileId is not null)
         {
-            await db.Entry(message).Reference(m => m.File).LoadAsync(cancellationToken);
+            await db.Entry(message).Reference(m => m.File).LoadAsync(CancellationToken.None);
         }
 
         metrics.MessageSent();
-        var stored = await ToDtoAsync(message, cancellationToken);
+        var stored = await ToDtoAsync(message, CancellationToken.None);
         notifier.MessageCreated(stored, originConnectionId);
         pushes.MessageStored(stored);
         return new SendOutcome(stored, Created: true);
@@ -163,7 +165,7 @@ public sealed class MessageService(
         message.Content = content;
         message.EditedAt = time.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(cancellationToken);
-        var edited = await ToDtoAsync(message, cancellationToken);
+        var edited = await ToDtoAsync(message, CancellationToken.None);
         notifier.MessageUpdated(edited);
         return edited;
     }
@@ -200,7 +202,7 @@ public sealed class MessageService(
                 await db.SaveChangesAsync(cancellationToken);
             }
 
-            var tombstone = await ToDtoAsync(message, cancellationToken);
+            var tombstone = await ToDtoAsync(message, CancellationToken.None);
             notifier.MessageUpdated(tombstone);
             return tombstone;
         }
