@@ -19,8 +19,13 @@ echo "== web client unit tests (Vitest)"
 
 echo "== server integration tests (SQLite)"
 # A hung test fails the run after 5 minutes instead of stalling CI.
-dotnet test Whisper.slnx -c Release --no-build --blame-hang-timeout 5m \
+dotnet test tests/Whisper.Server.Tests -c Release --no-build --blame-hang-timeout 5m \
   --logger "trx;LogFilePrefix=server" --logger "console;verbosity=minimal" --results-directory "$results" || status=1
+
+echo "== browser tests (Playwright driving Debian's Chromium)"
+command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; } || exit 1
+dotnet test tests/Whisper.E2E -c Release --no-build --blame-hang-timeout 5m \
+  --logger "trx;LogFilePrefix=e2e" --logger "console;verbosity=minimal" --results-directory "$results" || status=1
 
 echo "== server integration tests again, scaled out: PostgreSQL, Redis and S3 (private instances on loopback)"
 install_missing && start_postgres && start_redis && start_s3 || { echo "could not start PostgreSQL, Redis and S3"; exit 1; }
@@ -29,13 +34,16 @@ Whisper__Redis=$WHISPER_TEST_REDIS Whisper__Storage__Provider=S3 Whisper__Storag
 Whisper__Storage__AccessKey=S3RVER Whisper__Storage__SecretKey=S3RVER dotnet test tests/Whisper.Server.Tests -c Release --no-build --blame-hang-timeout 5m \
   --logger "trx;LogFilePrefix=postgres" --logger "console;verbosity=minimal" --results-directory "$results" || status=1
 
+echo "== benchmark harness smoke run (bench/run.sh --quick)"
+bench/run.sh --quick || status=1
+
 # One closing line over every runner's results: .NET's TRX counters and Vitest's JUnit totals.
 read -r passed failed skipped < <({
   cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | sed 's/<Counters/dotnet/'
   cat "$results"/*.junit.xml 2>/dev/null | grep -o '<testsuites [^>]*>' | head -n 1 | sed 's/<testsuites/junit/'
 } | awk '
   { for (i = 2; i <= NF; i++) { split($i, kv, "=\""); sub(/".*/, "", kv[2]); v[kv[1]] = kv[2] + 0 } }
-  $1 == "dotnet" { p += v["passed"]; f += v["failed"] + v["error"] + v["timeout"] + v["aborted"]; s += v["notExecuted"] }
+  $1 == "dotnet" { p += v["passed"]; f += v["failed"] + v["error"] + v["timeout"] + v["aborted"]; s += v["total"] - v["executed"] }
   $1 == "junit"  { f += v["failures"] + v["errors"]; s += v["skipped"]; p += v["tests"] - v["failures"] - v["errors"] - v["skipped"] }
   { delete v }
   END { printf "%d %d %d\n", p, f, s }')

@@ -4,6 +4,7 @@ import App from './App.vue'
 import { router } from './router'
 import { watchSession } from './app'
 import { useSessionStore } from './stores/session'
+import { registerServiceWorker } from './push'
 import './styles.css'
 
 async function start() {
@@ -14,6 +15,8 @@ async function start() {
   app.use(router)
   watchSession(router)
   app.mount('#app')
+  // The Web Push worker; it never asks for anything by itself (see src/push/index.ts).
+  void registerServiceWorker(router)
 }
 
 void start()

@@ -96,6 +96,35 @@ describe('messages: loading and merging', () => {
   })
 })
 
+describe('messages: receipts missed while disconnected', () => {
+  it('asks the server about my newest unread message after a reconnect and shows its ticks', async () => {
+    const mine = msg(2, { senderId: ME.id, id: 'm2', status: 'sent' })
+    const { calls } = mockFetch((url) => {
+      if (url === '/api/chats/c1/messages?limit=50') return jsonResponse(200, { items: [msg(1), mine], hasMore: false })
+      if (url.startsWith('/api/chats/c1/messages?after=2')) return jsonResponse(200, { items: [], hasMore: false })
+      if (url === '/api/messages/m2/status')
+        return jsonResponse(200, {
+          messageId: 'm2',
+          status: 'read',
+          recipients: [{ userId: 'u-other', status: 'read', deliveredAt: null, readAt: null }],
+        })
+      return jsonResponse(404, {})
+    })
+    const s = useMessagesStore()
+    await s.load('c1')
+    expect(s.statusOf(s.chatState('c1').items[1]!)).toBe('sent')
+
+    await s.resync()
+    expect(calls.map((c) => c.url)).toContain('/api/messages/m2/status')
+    expect(s.statusOf(s.chatState('c1').items[1]!)).toBe('read')
+
+    // Once read by everyone there is nothing left to ask.
+    calls.length = 0
+    await s.resync()
+    expect(calls.map((c) => c.url)).not.toContain('/api/messages/m2/status')
+  })
+})
+
 describe('messages: the outbox', () => {
   it('sends with a clientMessageId and replaces the pending copy with the stored message', async () => {
     mockFetch(() => jsonResponse(200, { items: [], hasMore: false }))

@@ -1,8 +1,8 @@
 // One function per REST endpoint the client uses; nothing else in the app builds URLs.
 import { ApiError, request, withQuery } from './http'
 import type {
-  Chat, FileInfo, LastSeen, Me, Message, MessageStatus, Page, ProblemDetails, PublicUser, Role,
-  SendMessageBody, Session,
+  Chat, FileInfo, LastSeen, Me, Message, MessageStatus, Page, ProblemDetails, PublicUser, PushSubscriptionBody,
+  Role, SendMessageBody, Session,
 } from './types'
 
 const enc = encodeURIComponent
@@ -49,6 +49,11 @@ export const api = {
   messageStatus: (id: string) => request<MessageStatus>(`/api/messages/${enc(id)}/status`),
   markStatus: (id: string, status: 'delivered' | 'read') =>
     request<unknown>(`/api/messages/${enc(id)}/status`, { method: 'POST', body: { status } }),
+
+  pushPublicKey: () => request<{ publicKey: string }>('/api/push/public-key'),
+  addPushSubscription: (body: PushSubscriptionBody) => request<void>('/api/push/subscriptions', { method: 'POST', body }),
+  removePushSubscription: (endpoint: string) =>
+    request<void>('/api/push/subscriptions', { method: 'DELETE', body: { endpoint } }),
 }
 
 export interface Upload {

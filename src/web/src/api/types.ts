@@ -124,3 +124,10 @@ export interface ProblemDetails {
   detail?: string
   errors?: Record<string, string[]>
 }
+
+/** `PushSubscription.toJSON()` as `POST /api/push/subscriptions` takes it. */
+export interface PushSubscriptionBody {
+  endpoint: string
+  expirationTime?: number | null
+  keys: { p256dh: string; auth: string }
+}

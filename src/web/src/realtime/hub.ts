@@ -43,16 +43,25 @@ function build(): HubConnection {
   const presence = usePresenceStore()
 
   conn.on('messageCreated', (m: Message) => void messages.onMessageCreated(m))
-  conn.on('messageUpdated', (m: Message) => messages.onMessageUpdated(m))
-  conn.on('receiptUpdated', (e: ReceiptEvent) => messages.onReceipt(e))
+  conn.on('messageUpdated', (m: Message) => {
+    messages.onMessageUpdated(m)
+  })
+  conn.on('receiptUpdated', (e: ReceiptEvent) => {
+    messages.onReceipt(e)
+  })
   conn.on('presenceChanged', (e: { userId: string; online: boolean | null; lastSeenAt: string | null }) =>
     presence.onPresenceChanged(e),
   )
   conn.on('typing', (e: { chatId: string; userId: string }) => {
     if (e.userId !== session.userId) presence.onTyping(e)
   })
-  conn.on('chatCreated', (c: Chat) => chats.upsert(c, true))
-  conn.on('chatUpdated', (c: Chat) => chats.upsert(c, true))
+  // Handlers return nothing: SignalR logs an error for a result the server did not ask for.
+  conn.on('chatCreated', (c: Chat) => {
+    chats.upsert(c, true)
+  })
+  conn.on('chatUpdated', (c: Chat) => {
+    chats.upsert(c, true)
+  })
   conn.on('memberRemoved', (e: { chatId: string; userId: string }) => {
     chats.onMemberRemoved(e)
     if (e.userId === session.userId) messages.forget(e.chatId)
@@ -111,13 +120,26 @@ function scheduleRetry() {
   retryTimer = setTimeout(() => void tryConnect(), base / 2 + Math.random() * (base / 2))
 }
 
+/**
+ * The network is back: connect now. While SignalR waits between its own reconnect attempts
+ * (up to 20 s) it cannot be asked to hurry, so that attempt is cancelled and a fresh start made.
+ */
+async function reconnectNow() {
+  const conn = connection
+  if (wanted && conn?.state === HubConnectionState.Reconnecting) {
+    await conn.stop().catch(() => undefined)
+    if (conn !== connection) return // stopped or replaced meanwhile (logout)
+  }
+  await tryConnect()
+}
+
 function addWindowListeners() {
   if (listenersAdded || typeof window === 'undefined') return
   listenersAdded = true
   window.addEventListener('online', () => {
     browserOnline.value = true
     retryAttempt = 0
-    void tryConnect()
+    void reconnectNow()
   })
   window.addEventListener('offline', () => {
     browserOnline.value = false

@@ -160,9 +160,31 @@ export const useMessagesStore = defineStore('messages', () => {
     s.hasMoreBefore = page.hasMore
   }
 
-  /** After (re)connecting: catch up every open chat, re-send receipts and the outbox. */
+  /**
+   * Receipts given while this device was not connected (or between loading a chat and the hub
+   * joining it) were announced to no one here: ask the server how far each recipient got with my
+   * newest message that is not yet read by everyone.
+   */
+  async function refreshReceipts(chatId: string): Promise<void> {
+    const s = byChat[chatId]
+    if (!s?.loaded) return
+    const last = [...s.items].reverse().find((m) => m.senderId === session.userId && !m.deletedAt)
+    if (!last || statusOf(last) === 'read') return
+    const status = await api.messageStatus(last.id)
+    for (const r of status.recipients) {
+      if (r.status !== 'sent') applyReceipt(s.watermarks, r.userId, r.status, last.seq)
+    }
+  }
+
+  /** After (re)connecting: catch up every open chat and its receipts, re-send mine and the outbox. */
   async function resync(): Promise<void> {
-    await Promise.all(Object.keys(byChat).map((id) => catchUp(id).catch(() => undefined)))
+    await Promise.all(
+      Object.keys(byChat).map((id) =>
+        catchUp(id)
+          .then(() => refreshReceipts(id))
+          .catch(() => undefined),
+      ),
+    )
     // Chats we only know from the list: their last message reached this device.
     for (const c of chats.sorted) {
       if (c.lastMessage && c.lastMessage.senderId !== session.userId && c.unreadCount > 0) deliver(c.id, c.lastMessage.seq)

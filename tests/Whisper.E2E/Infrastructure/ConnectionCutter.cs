@@ -1,0 +1,72 @@
+namespace Whisper.E2E.Infrastructure;
+
+/// <summary>
+/// Takes a person's browser off the network and back. Chromium's offline emulation
+/// (<see cref="IBrowserContext.SetOfflineAsync"/>) fails new HTTP requests, but it does NOT close a
+/// WebSocket that is already open: the hub's socket just stalls, and the server still counts the
+/// person as online. So the hub's socket is routed through Playwright
+/// (<see cref="IBrowserContext.RouteWebSocketAsync(string, Action{IWebSocketRoute})"/>, passed on to
+/// the real server unchanged) and closed here, as a dropped network closes it; the offline
+/// emulation then keeps every reconnect attempt and REST call failing until <see cref="RestoreAsync"/>.
+/// </summary>
+public sealed class ConnectionCutter
+{
+    private readonly IBrowserContext context;
+    private readonly List<IWebSocketRoute> open = [];
+
+    private ConnectionCutter(IBrowserContext context) => this.context = context;
+
+    private int failedNegotiations;
+
+    /// <summary>How many times the hub tried to reconnect (its negotiate request) and failed, since the last drop.</summary>
+    public int FailedReconnects => Volatile.Read(ref failedNegotiations);
+
+    /// <summary>How many hub sockets were opened through the cutter (each (re)connect opens one).</summary>
+    public int SocketsOpened { get; private set; }
+
+    /// <summary>Routes the person's hub sockets; install before the page connects (then load or reload it).</summary>
+    public static async Task<ConnectionCutter> InstallAsync(IBrowserContext context)
+    {
+        var cutter = new ConnectionCutter(context);
+        context.RequestFailed += (_, request) =>
+        {
+            if (request.Url.Contains("/hubs/chat/negotiate", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref cutter.failedNegotiations);
+            }
+        };
+        await context.RouteWebSocketAsync("**/hubs/chat**", socket =>
+        {
+            socket.ConnectToServer();
+            lock (cutter.open)
+            {
+                cutter.open.Add(socket);
+                cutter.SocketsOpened++;
+            }
+        });
+        return cutter;
+    }
+
+    /// <summary>The network goes away: new requests fail and the open hub socket is closed.</summary>
+    public async Task DropAsync()
+    {
+        await context.SetOfflineAsync(true);
+        Interlocked.Exchange(ref failedNegotiations, 0);
+        IWebSocketRoute[] sockets;
+        lock (open)
+        {
+            sockets = [.. open];
+            open.Clear();
+        }
+
+        Assert.NotEmpty(sockets);
+        foreach (var socket in sockets)
+        {
+            // Closing the page's side also closes the server's side (no OnClose handler is set).
+            await socket.CloseAsync(new WebSocketRouteCloseOptions { Code = 1001, Reason = "network lost (test)" });
+        }
+    }
+
+    /// <summary>The network is back.</summary>
+    public Task RestoreAsync() => context.SetOfflineAsync(false);
+}
