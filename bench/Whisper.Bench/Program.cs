@@ -1,0 +1,37 @@
+using System.CommandLine;
+using Whisper.Bench;
+
+// Drives a running Whisper server through its real protocol and reports what users would feel.
+var server = new Option<string>("--server") { Description = "The server's address.", Required = true };
+var pairs = new Option<int>("--pairs") { Description = "Users in one-to-one pairs (W2).", DefaultValueFactory = _ => 100 };
+var rates = new Option<string>("--rates") { Description = "Offered loads, messages per second, comma separated.", DefaultValueFactory = _ => "250,500,1000,2000" };
+var seconds = new Option<int>("--seconds") { Description = "How long each load is offered.", DefaultValueFactory = _ => 10 };
+var serverPid = new Option<int?>("--server-pid") { Description = "The server's process id, to read its CPU and memory." };
+var label = new Option<string>("--label") { Description = "What this run measures (e.g. the database).", DefaultValueFactory = _ => "Whisper" };
+var output = new Option<FileInfo?>("--markdown") { Description = "Append the result table to this file." };
+
+var root = new RootCommand("Whisper load generator") { server, pairs, rates, seconds, serverPid, label, output };
+root.SetAction(async (parse, cancellationToken) =>
+{
+    var workload = new OneToOneWorkload(new Uri(parse.GetValue(server)!), parse.GetValue(pairs), parse.GetValue(serverPid));
+    await workload.SetUpAsync(cancellationToken);
+    var results = new List<LoadResult>();
+    foreach (var rate in parse.GetValue(rates)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse))
+    {
+        var result = await workload.RunAsync(rate, TimeSpan.FromSeconds(parse.GetValue(seconds)), cancellationToken);
+        Console.WriteLine(result.ToRow());
+        results.Add(result);
+    }
+
+    await workload.DisposeAsync();
+    var table = LoadResult.Table(parse.GetValue(label)!, parse.GetValue(pairs), results);
+    Console.WriteLine(table);
+    if (parse.GetValue(output) is { } file)
+    {
+        await File.AppendAllTextAsync(file.FullName, table + Environment.NewLine, cancellationToken);
+    }
+
+    // Nothing may be lost or duplicated, whatever the load.
+    return results.All(r => r.Lost == 0 && r.Duplicated == 0) ? 0 : 1;
+});
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Measures Whisper on this machine: builds the server in Release, starts it on loopback (SQLite, then
+# PostgreSQL on a private instance), drives it with bench/Whisper.Bench and writes docs/BENCHMARKS.md.
+#   bench/run.sh           the full run, for people (several minutes)
+#   bench/run.sh --quick   a short smoke run that test.sh executes so the harness never rots;
+#                          it writes its table to the console only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=false
+[ "${1:-}" = "--quick" ] && quick=true
+
+dotnet build src/Whisper.Server -c Release -nologo -v quiet -p:SkipWebBuild=true >/dev/null
+dotnet build bench/Whisper.Bench -c Release -nologo -v quiet >/dev/null
+. tests/services.sh
+server_pid=
+trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; stop_services' EXIT
+
+# Starts a Release server with the given extra environment; sets server_pid and server_url.
+start_server() {
+  local name=$1; shift
+  local port
+  port=$(free_port)
+  env ASPNETCORE_URLS="http://127.0.0.1:$port" Whisper__DataDirectory="$services_dir/data-$name" \
+    Whisper__RateLimits__Enabled=false Logging__LogLevel__Default=Warning "$@" \
+    dotnet src/Whisper.Server/bin/Release/net10.0/Whisper.Server.dll >"$services_dir/server-$name.log" 2>&1 &
+  server_pid=$!
+  server_url="http://127.0.0.1:$port/"
+  local tries=0
+  until curl -sf "${server_url}readyz" >/dev/null 2>&1; do
+    tries=$((tries + 1)); [ $tries -gt 300 ] && { cat "$services_dir/server-$name.log"; return 1; }; sleep 0.1
+  done
+}
+
+stop_server() { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; server_pid=; }
+
+bench() {
+  dotnet bench/Whisper.Bench/bin/Release/net10.0/Whisper.Bench.dll --server "$server_url" --server-pid "$server_pid" "$@"
+}
+
+if $quick; then
+  start_server quick
+  bench --label "SQLite (smoke run)" --pairs 10 --rates 100 --seconds 2
+  exit 0
+fi
+
+out=docs/BENCHMARKS.md
+tables=$(mktemp)
+start_server sqlite
+bench --label "SQLite" --pairs 100 --rates 250,500,1000,2000 --seconds 10 --markdown "$tables"
+stop_server
+install_missing && start_postgres
+start_server postgres Whisper__Database__Provider=Postgres ConnectionStrings__Whisper="$WHISPER_TEST_POSTGRES;Database=whisper_bench"
+bench --label "PostgreSQL" --pairs 100 --rates 250,500,1000,2000 --seconds 10 --markdown "$tables"
+stop_server
+
+{
+  sed -n '1,/<!-- results -->/p' docs/BENCHMARKS.template.md
+  echo
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; load generator and server on the same machine."
+  cat "$tables"
+} >"$out"
+rm -f "$tables"
+echo "wrote $out"
