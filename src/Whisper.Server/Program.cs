@@ -29,6 +29,7 @@ builder.AddWhisperPush();
 var app = builder.Build();
 await app.PrepareWhisperDataAsync();
 
+app.UseSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseDefaultFiles();

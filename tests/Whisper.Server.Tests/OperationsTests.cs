@@ -72,8 +72,13 @@ public sealed class OperationsTests(SharedServer server)
     }
 
     [Fact]
-    public void The_signing_key_lives_in_the_data_directory() =>
+    public async Task The_signing_key_lives_in_the_data_directory()
+    {
+        // The key is made when first needed: signing a session.
+        await server.RegisterAsync();
+
         Assert.True(File.Exists(Path.Combine(server.DataDirectory, "jwt-signing-key")));
+    }
 
     [Fact]
     public async Task The_sqlite_database_lives_in_the_data_directory_in_wal_mode()
@@ -100,5 +105,19 @@ public sealed class WebClientTests(SharedServer server)
         await response.ShouldBe(HttpStatusCode.OK);
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("<div id=\"app\"", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_web_client_is_served_with_a_csp_that_allows_no_inline_script_and_no_framing()
+    {
+        var response = await server.Anonymous().GetAsync("/");
+
+        var policy = response.Headers.GetValues("Content-Security-Policy").Single();
+        var scripts = policy.Split(';').Select(d => d.Trim()).Single(d => d.StartsWith("script-src", StringComparison.Ordinal));
+        Assert.Equal("script-src 'self'", scripts);
+        Assert.Contains("frame-ancestors 'none'", policy);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Equal("no-referrer", response.Headers.GetValues("Referrer-Policy").Single());
     }
 }

@@ -33,19 +33,22 @@ public static class DataExtensions
     private static string? ConnectionString(IServiceProvider provider) =>
         provider.GetRequiredService<IConfiguration>().GetConnectionString("Whisper");
 
-    /// <summary>Creates the data directory and applies pending migrations, unless the operator migrates separately.</summary>
+    /// <summary>Creates the data directory, puts SQLite in WAL mode and applies pending migrations (unless the operator migrates separately).</summary>
     public static async Task PrepareWhisperDataAsync(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<WhisperOptions>>().Value;
         Directory.CreateDirectory(options.FullDataDirectory);
-        if (!options.Database.ApplyMigrationsOnStart)
-        {
-            return;
-        }
-
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
-        await db.Database.MigrateAsync();
+        if (options.Database.ApplyMigrationsOnStart)
+        {
+            await db.Database.MigrateAsync();
+        }
+
+        if (db.Database.IsSqlite())
+        {
+            await db.Database.ExecuteSqlRawAsync(SqlitePragmas.EnableWriteAheadLog);
+        }
     }
 }
 

@@ -4,13 +4,16 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 namespace Whisper.Server.Data;
 
 /// <summary>
-/// Applies the SQLite settings Whisper relies on to every connection: WAL so readers never block the
-/// writer, a busy timeout so concurrent writers queue instead of failing, and synchronous=FULL so that
-/// a message whose send was answered survives a crash or power loss.
+/// Applies the per-connection SQLite settings Whisper relies on: a busy timeout so concurrent writers
+/// queue instead of failing, and synchronous=FULL so that a message whose send was answered survives a
+/// crash or power loss. WAL (readers never block the writer) is a property of the database file, set
+/// once at start-up (<see cref="EnableWriteAheadLog"/>), not on every one of the many connection opens.
 /// </summary>
 internal sealed class SqlitePragmas : DbConnectionInterceptor
 {
-    private const string Pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;";
+    private const string Pragmas = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;";
+
+    public const string EnableWriteAheadLog = "PRAGMA journal_mode=WAL;";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {

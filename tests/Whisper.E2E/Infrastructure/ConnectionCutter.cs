@@ -18,7 +18,9 @@ public sealed class ConnectionCutter
 
     private int failedNegotiations;
 
-    /// <summary>How many times the hub tried to reconnect (its negotiate request) and failed, since the last drop.</summary>
+    private volatile bool dropped;
+
+    /// <summary>How many times the hub tried to reconnect (a negotiate request or a socket) and failed, since the last drop.</summary>
     public int FailedReconnects => Volatile.Read(ref failedNegotiations);
 
     /// <summary>How many hub sockets were opened through the cutter (each (re)connect opens one).</summary>
@@ -37,6 +39,15 @@ public sealed class ConnectionCutter
         };
         await context.RouteWebSocketAsync("**/hubs/chat**", socket =>
         {
+            // The client connects with WebSockets directly (no negotiate request): while the network is
+            // down, each attempt is a socket that fails.
+            if (cutter.dropped)
+            {
+                Interlocked.Increment(ref cutter.failedNegotiations);
+                _ = socket.CloseAsync(new WebSocketRouteCloseOptions { Code = 1006, Reason = "network down (test)" });
+                return;
+            }
+
             socket.ConnectToServer();
             lock (cutter.open)
             {
@@ -51,6 +62,7 @@ public sealed class ConnectionCutter
     public async Task DropAsync()
     {
         await context.SetOfflineAsync(true);
+        dropped = true;
         Interlocked.Exchange(ref failedNegotiations, 0);
         IWebSocketRoute[] sockets;
         lock (open)
@@ -68,5 +80,9 @@ public sealed class ConnectionCutter
     }
 
     /// <summary>The network is back.</summary>
-    public Task RestoreAsync() => context.SetOfflineAsync(false);
+    public Task RestoreAsync()
+    {
+        dropped = false;
+        return context.SetOfflineAsync(false);
+    }
 }

@@ -1,6 +1,6 @@
 // The one module that owns the SignalR connection: it connects, reconnects, routes server
 // events to the stores, and offers the client-to-server calls.
-import { HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection } from '@microsoft/signalr'
+import { HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection, HttpTransportType } from '@microsoft/signalr'
 import { ref } from 'vue'
 import { api } from '@/api'
 import { ApiError } from '@/api/http'
@@ -33,6 +33,9 @@ function build(): HubConnection {
     .withUrl('/hubs/chat', {
       // Called on every (re)connect, so a reconnect after expiry gets a fresh token.
       accessTokenFactory: async () => (await session.getAccessToken()) ?? '',
+      // WebSockets straight away: no negotiation request a load balancer could send to another node.
+      skipNegotiation: true,
+      transport: HttpTransportType.WebSockets,
     })
     .withAutomaticReconnect(AUTO_RECONNECT_MS)
     .configureLogging(LogLevel.Warning)
