@@ -3,8 +3,9 @@ using Whisper.E2E.Infrastructure;
 namespace Whisper.E2E;
 
 /// <summary>
-/// Takes the README's pictures of the main screens from a real run (docs/screenshots, overwritten
-/// each run): login, the two-pane desktop chat, the one-pane phone chat, group info, dark mode.
+/// Takes the README's pictures of the main screens from a real run: login, the two-pane desktop chat,
+/// the one-pane phone chat, group info, dark mode. They go to docs/screenshots only when
+/// WHISPER_UPDATE_SCREENSHOTS=1 (so a test run leaves the working tree as it was), else to a temp folder.
 /// </summary>
 public sealed class ScreenshotTests(E2EFixture fixture)
 {
@@ -79,9 +80,14 @@ public sealed class ScreenshotTests(E2EFixture fixture)
         Assert.True(new FileInfo(path).Length > 1000, $"{path} should be a real picture");
     }
 
-    /// <summary>docs/screenshots of the repository the tests were built from.</summary>
+    /// <summary>docs/screenshots of the repository the tests were built from, when asked to update them.</summary>
     private static string ScreenshotFolder()
     {
+        if (Environment.GetEnvironmentVariable("WHISPER_UPDATE_SCREENSHOTS") != "1")
+        {
+            return Directory.CreateTempSubdirectory("whisper-screenshots").FullName;
+        }
+
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "Whisper.slnx")))
