@@ -97,6 +97,62 @@ public sealed class ClusterTests(Cluster cluster) : IClassFixture<Cluster>
     }
 }
 
+/// <summary>Writers on both nodes at once, and a dependency that goes away and comes back.</summary>
+public sealed class ClusterConsistencyTests(Cluster cluster) : IClassFixture<Cluster>
+{
+    [Fact]
+    public async Task Concurrent_writers_on_both_nodes_get_one_gap_free_seq_and_one_direct_chat()
+    {
+        Assert.SkipUnless(ServerNode.ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");
+        var alice = await cluster.A.RegisterAsync();
+        var bob = cluster.B.As(await cluster.A.RegisterAsync());
+
+        var opened = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => i % 2 == 0 ? alice.DirectChatWithAsync(bob) : bob.DirectChatWithAsync(alice)));
+        Assert.Single(opened.Select(c => c.Id).Distinct());
+        var chat = opened[0];
+
+        var sent = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => (i % 2 == 0 ? alice : bob).SendAsync(chat.Id, $"m{i}")));
+
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), sent.Select(m => m.Seq).Order());
+        var stored = await alice.GetAsync<Common.Page<Messages.MessageDto>>($"/api/chats/{chat.Id}/messages?limit=100");
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), stored.Items.Select(m => m.Seq));
+    }
+
+    [Fact]
+    public async Task A_node_whose_redis_goes_away_is_not_ready_and_recovers_by_itself()
+    {
+        Assert.SkipUnless(ServerNode.ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");
+        var port = ServerNode.FreePort();
+        var redisDirectory = Directory.CreateTempSubdirectory("whisper-redis");
+        System.Diagnostics.Process StartRedis() => System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("redis-server",
+            ["--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no", "--dir", redisDirectory.FullName])
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        })!;
+        var redis = StartRedis();
+        try
+        {
+            await using var node = await ServerNode.StartAsync($"whisper_ready_{Guid.NewGuid():N}", Convert.ToBase64String(new byte[32]),
+                Cluster.PresenceExpiry, redis: $"127.0.0.1:{port}");
+            Assert.True(await node.ReadyAsync());
+
+            redis.Kill();
+            await redis.WaitForExitAsync();
+            await Waits.UntilAsync(async () => !await node.ReadyAsync(), "the node to report not ready without Redis");
+
+            redis = StartRedis();
+            await Waits.UntilAsync(node.ReadyAsync, "the node to be ready again once Redis is back");
+        }
+        finally
+        {
+            redis.Kill();
+            redis.Dispose();
+            redisDirectory.Delete(recursive: true);
+        }
+    }
+}
+
 /// <summary>A node dies: its users turn offline by expiry, and nothing it acknowledged is lost.</summary>
 public sealed class ClusterFailoverTests(FailoverCluster cluster) : IClassFixture<FailoverCluster>
 {

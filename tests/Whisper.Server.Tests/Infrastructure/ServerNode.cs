@@ -28,7 +28,7 @@ public sealed class ServerNode : IAsyncDisposable
     public static bool ClusterAvailable =>
         Environment.GetEnvironmentVariable("WHISPER_TEST_POSTGRES") is { Length: > 0 } && Environment.GetEnvironmentVariable("WHISPER_TEST_REDIS") is { Length: > 0 };
 
-    public static async Task<ServerNode> StartAsync(string database, string signingKey, TimeSpan presenceExpiry)
+    public static async Task<ServerNode> StartAsync(string database, string signingKey, TimeSpan presenceExpiry, string? redis = null)
     {
         var port = FreePort();
         var serverDll = ServerAssembly();
@@ -45,7 +45,7 @@ public sealed class ServerNode : IAsyncDisposable
             ["ASPNETCORE_URLS"] = node.BaseAddress.ToString(),
             ["Whisper__Database__Provider"] = "Postgres",
             ["ConnectionStrings__Whisper"] = $"{Environment.GetEnvironmentVariable("WHISPER_TEST_POSTGRES")};Database={database}",
-            ["Whisper__Redis"] = Environment.GetEnvironmentVariable("WHISPER_TEST_REDIS")!,
+            ["Whisper__Redis"] = redis ?? Environment.GetEnvironmentVariable("WHISPER_TEST_REDIS")!,
             ["Whisper__Jwt__SigningKey"] = signingKey,
             ["Whisper__DataDirectory"] = node.dataDirectory,
             ["Whisper__RateLimits__Enabled"] = "false",
@@ -109,7 +109,14 @@ public sealed class ServerNode : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>Whether /readyz says ready right now.</summary>
+    public async Task<bool> ReadyAsync()
+    {
+        using var client = Client();
+        return (await client.GetAsync("/readyz")).IsSuccessStatusCode;
+    }
+
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
