@@ -15,8 +15,7 @@ public static class WhisperServices
     {
         builder.Services.AddOptions<WhisperOptions>()
             .Bind(builder.Configuration.GetSection(WhisperOptions.Section))
-            .Validate(options => Auth.SigningKeys.Validate(options.Jwt.SigningKey) is null,
-                Auth.SigningKeys.Validate(builder.Configuration["Whisper:Jwt:SigningKey"]) ?? "Whisper:Jwt:SigningKey is invalid.")
+            .Validate(options => Auth.SigningKeys.IsValidOrAbsent(options.Jwt.SigningKey), Auth.SigningKeys.KeyRule)
             .ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<WhisperOptions>, WhisperOptionsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);

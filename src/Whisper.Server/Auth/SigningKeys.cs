@@ -23,24 +23,18 @@ public sealed class SigningKeys
 
     public SymmetricSecurityKey Key { get; }
 
+    public const string KeyRule = "Whisper:Jwt:SigningKey must be base64 and decode to at least 32 bytes.";
+
     /// <summary>Checks a configured key at start-up, so a wrong setting stops the start with a clear message.</summary>
-    public static string? Validate(string? configured)
+    public static bool IsValidOrAbsent(string? configured)
     {
         if (configured is not { Length: > 0 })
         {
-            return null;
+            return true;
         }
 
-        try
-        {
-            return Convert.FromBase64String(configured).Length >= MinimumKeyBytes
-                ? null
-                : $"Whisper:Jwt:SigningKey must decode to at least {MinimumKeyBytes} bytes.";
-        }
-        catch (FormatException)
-        {
-            return "Whisper:Jwt:SigningKey must be base64.";
-        }
+        var bytes = new byte[configured.Length];
+        return Convert.TryFromBase64String(configured, bytes, out var length) && length >= MinimumKeyBytes;
     }
 
     private static byte[] Decode(string configured) => Convert.FromBase64String(configured);

@@ -222,17 +222,13 @@ public sealed class ChatService(WhisperDbContext db, ChatViews views, ChatNotifi
     /// </summary>
     public async Task<Result<Done>> RemoveMemberAsync(Guid callerId, Guid chatId, Guid userId, CancellationToken cancellationToken)
     {
-        var chat = await db.Chats.Include(c => c.Members).SingleOrDefaultAsync(c => c.Id == chatId && c.Members.Any(m => m.UserId == callerId), cancellationToken);
-        if (chat is null)
+        var found = await GroupWithMembersAsync(callerId, chatId, "Members cannot be removed from a direct chat.", cancellationToken);
+        if (found.Failure is { } failure)
         {
-            return Failure.NotFound("Chat");
+            return failure;
         }
 
-        if (chat.Type == ChatType.Direct)
-        {
-            return Failure.BadRequest("Members cannot be removed from a direct chat.");
-        }
-
+        var chat = found.Value!;
         var caller = chat.Members.Single(m => m.UserId == callerId);
         var target = chat.Members.SingleOrDefault(m => m.UserId == userId);
         if (target is null)
@@ -270,17 +266,13 @@ public sealed class ChatService(WhisperDbContext db, ChatViews views, ChatNotifi
 
     public async Task<Result<ChatDto>> SetRoleAsync(Guid callerId, Guid chatId, Guid userId, SetRoleRequest request, CancellationToken cancellationToken)
     {
-        var chat = await db.Chats.Include(c => c.Members).SingleOrDefaultAsync(c => c.Id == chatId && c.Members.Any(m => m.UserId == callerId), cancellationToken);
-        if (chat is null)
+        var found = await GroupWithMembersAsync(callerId, chatId, "A direct chat has no roles.", cancellationToken);
+        if (found.Failure is { } failure)
         {
-            return Failure.NotFound("Chat");
+            return failure;
         }
 
-        if (chat.Type == ChatType.Direct)
-        {
-            return Failure.BadRequest("A direct chat has no roles.");
-        }
-
+        var chat = found.Value!;
         if (chat.Members.Single(m => m.UserId == callerId).Role != ChatRole.Owner)
         {
             return Failure.Forbidden("Only the owner changes roles.");
@@ -306,6 +298,18 @@ public sealed class ChatService(WhisperDbContext db, ChatViews views, ChatNotifi
         await db.SaveChangesAsync(cancellationToken);
         await notifier.ChatUpdatedAsync(chat, CancellationToken.None);
         return await views.ForAsync(callerId, chat, cancellationToken);
+    }
+
+    /// <summary>The tracked group chat with its members, when the caller is one of them.</summary>
+    private async Task<Result<Chat>> GroupWithMembersAsync(Guid callerId, Guid chatId, string directChatRefusal, CancellationToken cancellationToken)
+    {
+        var chat = await db.Chats.Include(c => c.Members).SingleOrDefaultAsync(c => c.Id == chatId && c.Members.Any(m => m.UserId == callerId), cancellationToken);
+        if (chat is null)
+        {
+            return Failure.NotFound("Chat");
+        }
+
+        return chat.Type == ChatType.Direct ? Failure.BadRequest(directChatRefusal) : chat;
     }
 
     /// <summary>The tracked group chat, when the caller is one of its admins.</summary>

@@ -26,8 +26,6 @@ public sealed class ConnectionRegistry : IDisposable
     public IReadOnlyList<string> ConnectionsOf(Guid userId) =>
         connections.Where(c => c.Value.UserId == userId).Select(c => c.Key).ToList();
 
-    public int Count => connections.Count;
-
     private void CloseSession(Guid sessionId)
     {
         foreach (var (_, (_, session, context)) in connections)

@@ -120,8 +120,3 @@ public sealed class Device : IAsyncDisposable
         arrived.Dispose();
     }
 }
-
-public static class ServerServices
-{
-    public static T Get<T>(this WhisperServer server) where T : notnull => server.Services.GetRequiredService<T>();
-}
