@@ -77,7 +77,17 @@ public sealed partial class RedisClusterEvents : IClusterEvents, IHostedService
     public async Task StartAsync(CancellationToken cancellationToken) =>
         await redis.GetSubscriber().SubscribeAsync(Channel, (channel, value) => _ = ApplyAsync(value));
 
-    public Task StopAsync(CancellationToken cancellationToken) => redis.GetSubscriber().UnsubscribeAsync(Channel);
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await redis.GetSubscriber().UnsubscribeAsync(Channel);
+        }
+        catch (RedisException)
+        {
+            // The subscription ends with the connection anyway; a slow or absent Redis must not fail a shutdown.
+        }
+    }
 
     private async Task PublishAsync(Event change)
     {
