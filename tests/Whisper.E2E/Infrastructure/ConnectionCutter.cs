@@ -48,10 +48,11 @@ public sealed class ConnectionCutter
                 return;
             }
 
-            socket.ConnectToServer();
+            var server = socket.ConnectToServer();
             lock (cutter.open)
             {
                 cutter.open.Add(socket);
+                cutter.open.Add(server);
                 cutter.SocketsOpened++;
             }
         });
@@ -74,7 +75,7 @@ public sealed class ConnectionCutter
         Assert.NotEmpty(sockets);
         foreach (var socket in sockets)
         {
-            // Closing the page's side also closes the server's side (no OnClose handler is set).
+            // Both sides are closed: the page's, and the server's, which does not always follow the page's.
             await socket.CloseAsync(new WebSocketRouteCloseOptions { Code = 1001, Reason = "network lost (test)" });
         }
     }
