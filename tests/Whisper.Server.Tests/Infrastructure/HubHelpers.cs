@@ -11,14 +11,15 @@ public static class Waits
     public static readonly TimeSpan Event = TimeSpan.FromSeconds(10);
 
     /// <summary>For state with no event to await (a row being deleted): checks often, gives up after the bound.</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what)
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? bound = null)
     {
-        var deadline = DateTime.UtcNow + Event;
+        var limit = bound ?? Event;
+        var deadline = DateTime.UtcNow + limit;
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"Waited {Event.TotalSeconds} s for {what}.");
+                throw new TimeoutException($"Waited {limit.TotalSeconds} s for {what}.");
             }
 
             await Task.Delay(20);

@@ -62,7 +62,9 @@ public sealed class ServerNode : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var started = new ServerNode(process, node.BaseAddress);
-        await Waits.UntilAsync(async () => await started.IsReadyAsync(), $"node {node.BaseAddress} to be ready");
+        // A process start (and, for the first node, creating and migrating a database) on a loaded machine
+        // takes longer than an event: it gets its own, still bounded, wait.
+        await Waits.UntilAsync(async () => await started.IsReadyAsync(), $"node {node.BaseAddress} to be ready", TimeSpan.FromSeconds(60));
         return started;
     }
 
