@@ -25,6 +25,13 @@ public sealed record Failure(int Status, string Title, string Detail, IReadOnlyD
 
     public static Failure TooLarge(string detail) => new(StatusCodes.Status413PayloadTooLarge, "Payload too large", detail);
 
+    /// <summary>The file store is full: 507, so clients and operators see it is not their input.</summary>
+    public static Failure OutOfStorage() =>
+        new(StatusCodes.Status507InsufficientStorage, "Insufficient storage", "The server has no room left for this file. Try again later.");
+
+    /// <summary>A dependency (the file store) is failing: 503, worth retrying later.</summary>
+    public static Failure Unavailable(string detail) => new(StatusCodes.Status503ServiceUnavailable, "Service unavailable", detail);
+
     public static Failure BadRequest(string detail) => new(StatusCodes.Status400BadRequest, "Bad request", detail);
 
     public static Failure Invalid(string field, string message) => Invalid(new Dictionary<string, string[]> { [field] = [message] });

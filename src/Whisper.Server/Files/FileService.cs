@@ -36,6 +36,11 @@ public sealed partial class FileService(
         {
             return Failure.TooLarge(exception.Message);
         }
+        catch (FileStoreException exception)
+        {
+            LogStoreFailure(exception, key);
+            return exception.OutOfSpace ? Failure.OutOfStorage() : Failure.Unavailable("The file store is not available. Try again later.");
+        }
 
         var file = new StoredFile
         {
@@ -99,7 +104,17 @@ public sealed partial class FileService(
 
     public async Task<Result<Stream>> OpenContentAsync(StoredFile file, CancellationToken cancellationToken)
     {
-        var content = await store.OpenReadAsync(file.StorageKey, cancellationToken);
+        Stream? content;
+        try
+        {
+            content = await store.OpenReadAsync(file.StorageKey, cancellationToken);
+        }
+        catch (FileStoreException exception)
+        {
+            LogStoreFailure(exception, file.StorageKey);
+            return Failure.Unavailable("The file store is not available. Try again later.");
+        }
+
         if (content is null)
         {
             LogMissingBytes(file.Id, file.StorageKey);
@@ -156,6 +171,9 @@ public sealed partial class FileService(
 
     [LoggerMessage(LogLevel.Error, "File {FileId} has no bytes at {StorageKey}")]
     private partial void LogMissingBytes(Guid fileId, string storageKey);
+
+    [LoggerMessage(LogLevel.Error, "The file store failed on {StorageKey}")]
+    private partial void LogStoreFailure(Exception exception, string storageKey);
 
     [LoggerMessage(LogLevel.Warning, "Could not remove the bytes of deleted file {FileId}")]
     private partial void LogDeleteFailed(Exception exception, Guid fileId);

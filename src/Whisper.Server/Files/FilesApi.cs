@@ -104,7 +104,7 @@ public static class FilesApi
                 }
             }
         }
-        catch (Exception exception) when (exception is InvalidDataException or IOException and not BadHttpRequestException)
+        catch (Exception exception) when (exception is InvalidDataException or IOException and not BadHttpRequestException and not FileStoreException)
         {
             return Failure.BadRequest($"The multipart body is malformed: {exception.Message}").ToProblem();
         }

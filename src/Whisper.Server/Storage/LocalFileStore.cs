@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Extensions.Options;
 using Whisper.Server.Common;
 
@@ -12,22 +13,55 @@ public sealed class LocalFileStore(IOptions<WhisperOptions> options) : IFileStor
     {
         var path = PathOf(key);
         var temporary = Path.Combine(root, "incoming", $"{Guid.NewGuid():N}.part");
-        Directory.CreateDirectory(Path.GetDirectoryName(temporary)!);
+        var buffer = ArrayPool<byte>.Shared.Rent(81920);
+        // A failing read is the client's and propagates as it is; a failing write is ours.
+        var reading = false;
         try
         {
-            await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
+            Directory.CreateDirectory(Path.GetDirectoryName(temporary)!);
+            await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous))
             {
-                await content.CopyToAsync(file, cancellationToken);
-                await file.FlushAsync(cancellationToken);
+                while (true)
+                {
+                    reading = true;
+                    var read = await content.ReadAsync(buffer, cancellationToken);
+                    reading = false;
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                }
+
                 file.Flush(flushToDisk: true);
             }
 
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.Move(temporary, path);
         }
+        catch (Exception exception) when (!reading && exception is IOException or UnauthorizedAccessException)
+        {
+            throw FileStoreException.IsOutOfSpace(exception)
+                ? new FileStoreException("The file store is out of space.", outOfSpace: true, exception)
+                : new FileStoreException("The file store cannot be written.", outOfSpace: false, exception);
+        }
         finally
         {
-            File.Delete(temporary);
+            ArrayPool<byte>.Shared.Return(buffer);
+            DeleteQuietly(temporary);
+        }
+    }
+
+    /// <summary>Removes a temporary file; on a full or read-only disk there may be nothing to remove, or no way to.</summary>
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
         }
     }
 
@@ -40,6 +74,10 @@ public sealed class LocalFileStore(IOptions<WhisperOptions> options) : IFileStor
         catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException)
         {
             return Task.FromResult<Stream?>(null);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new FileStoreException("The file store cannot be read.", outOfSpace: false, exception);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -26,7 +27,6 @@ public sealed class S3FileStore : IFileStore, IDisposable
         options = whisper.Value.Storage;
         var config = new AmazonS3Config
         {
-            ServiceURL = options.ServiceUrl,
             ForcePathStyle = options.ForcePathStyle,
             AuthenticationRegion = options.Region,
             // Plain payloads and checksums only where required: many S3-compatible servers store the
@@ -34,12 +34,38 @@ public sealed class S3FileStore : IFileStore, IDisposable
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
         };
+        // A self-hosted store (MinIO, Ceph, Garage) is named by its URL; Amazon S3 itself by the region alone.
+        if (options.ServiceUrl is { Length: > 0 } serviceUrl)
+        {
+            config.ServiceURL = serviceUrl;
+        }
+        else
+        {
+            config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region);
+        }
+
         s3 = options.AccessKey is { Length: > 0 }
             ? new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config)
             : new AmazonS3Client(config);
     }
 
     public async Task SaveAsync(string key, Stream content, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SaveOrThrowAsync(key, content, cancellationToken);
+        }
+        catch (Exception exception) when (IsStoreFailure(exception))
+        {
+            throw new FileStoreException("The object store cannot be reached or refused the upload.", outOfSpace: false, exception);
+        }
+    }
+
+    /// <summary>The SDK's own failures: the store answered with an error, or could not be reached at all.</summary>
+    private static bool IsStoreFailure(Exception exception) =>
+        exception is AmazonServiceException or AmazonClientException or HttpRequestException;
+
+    private async Task SaveOrThrowAsync(string key, Stream content, CancellationToken cancellationToken)
     {
         await EnsureBucketAsync(cancellationToken);
         var buffer = ArrayPool<byte>.Shared.Rent(PartSize);
@@ -87,8 +113,15 @@ public sealed class S3FileStore : IFileStore, IDisposable
             ArrayPool<byte>.Shared.Return(buffer);
             if (uploadId is not null)
             {
-                // The upload failed part way (too large, client gone): leave nothing behind.
-                await s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = options.Bucket, Key = key, UploadId = uploadId }, CancellationToken.None);
+                // The upload failed part way (too large, client gone): leave nothing behind. When the store
+                // itself is failing this may fail too; the store expires abandoned uploads by its own rules.
+                try
+                {
+                    await s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = options.Bucket, Key = key, UploadId = uploadId }, CancellationToken.None);
+                }
+                catch (Exception exception) when (IsStoreFailure(exception))
+                {
+                }
             }
         }
     }
@@ -103,6 +136,10 @@ public sealed class S3FileStore : IFileStore, IDisposable
         catch (AmazonS3Exception exception) when (exception.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
+        }
+        catch (Exception exception) when (IsStoreFailure(exception))
+        {
+            throw new FileStoreException("The object store cannot be reached.", outOfSpace: false, exception);
         }
     }
 
