@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Whisper.Server.Auth;
@@ -67,6 +68,34 @@ public sealed class JwtTests(KnownKeyServer server) : IClassFixture<KnownKeyServ
             "unknown session" => Forge(user, KnownKeyServer.Key, sessionId: Guid.NewGuid().ToString()),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
+
+        await (await Get(token)).ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_token_whose_user_was_deleted_is_refused_and_its_refresh_token_too()
+    {
+        var user = await server.RegisterAsync();
+        // There is no API to delete an account; an operator removing the row must still lock the user out.
+        await server.QueryStoreAsync(db => db.Users.Where(u => u.Id == user.Id).ExecuteDeleteAsync());
+
+        await (await Get(user.Session.AccessToken)).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await server.Anonymous().PostAsJsonAsync("/api/refresh", new { refreshToken = user.Session.RefreshToken })).ShouldBeProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_token_naming_one_user_with_another_user_s_session_is_refused()
+    {
+        var (victim, attacker) = (await server.RegisterAsync(), await server.RegisterAsync());
+        var claims = new JsonWebToken(attacker.Session.AccessToken);
+        var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = "whisper",
+            Audience = "whisper",
+            Expires = DateTime.UtcNow.AddMinutes(5),
+            Subject = new ClaimsIdentity([new Claim(JwtRegisteredClaimNames.Sub, victim.Id.ToString()), new Claim(Tokens.SessionIdClaim, claims.GetClaim(Tokens.SessionIdClaim).Value)]),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(KnownKeyServer.Key), SecurityAlgorithms.HmacSha256),
+        });
 
         await (await Get(token)).ShouldBeProblem(HttpStatusCode.Unauthorized);
     }

@@ -35,11 +35,14 @@ public static class AuthExtensions
 
                         return Task.CompletedTask;
                     },
+                    // The session must be live and the subject's own: a signed token naming one user with
+                    // another's session (or a subject that is not an id) is refused, not trusted half-way.
                     OnTokenValidated = async context =>
                     {
                         var sessionClaim = context.Principal?.FindFirst(Tokens.SessionIdClaim)?.Value;
-                        if (!Guid.TryParse(sessionClaim, out var sessionId)
-                            || !await sessions.IsActiveAsync(sessionId, context.HttpContext.RequestAborted))
+                        var userClaim = context.Principal?.FindFirst(Microsoft.IdentityModel.JsonWebTokens.JwtRegisteredClaimNames.Sub)?.Value;
+                        if (!Guid.TryParse(sessionClaim, out var sessionId) || !Guid.TryParse(userClaim, out var userId)
+                            || !await sessions.IsActiveAsync(sessionId, userId, context.HttpContext.RequestAborted))
                         {
                             context.Fail("The session has ended.");
                         }

@@ -13,19 +13,21 @@ public sealed class SessionCache(IMemoryCache cache, IServiceScopeFactory scopes
     private static readonly TimeSpan LiveFor = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan RevokedFor = TimeSpan.FromDays(1);
 
-    public async ValueTask<bool> IsActiveAsync(Guid sessionId, CancellationToken cancellationToken)
+    /// <summary>Whether the session is live and belongs to the user the token names.</summary>
+    public async ValueTask<bool> IsActiveAsync(Guid sessionId, Guid userId, CancellationToken cancellationToken)
     {
-        if (cache.TryGetValue(Key(sessionId), out bool active))
+        if (cache.TryGetValue(Key(sessionId), out SessionState? state))
         {
-            return active;
+            return state!.Active && state.UserId == userId;
         }
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
         var now = time.GetUtcNow().UtcDateTime;
-        active = await db.Sessions.AnyAsync(s => s.Id == sessionId && s.RevokedAt == null && s.ExpiresAt > now, cancellationToken);
-        cache.Set(Key(sessionId), active, active ? LiveFor : RevokedFor);
-        return active;
+        var owner = await db.Sessions.Where(s => s.Id == sessionId && s.RevokedAt == null && s.ExpiresAt > now)
+            .Select(s => (Guid?)s.UserId).SingleOrDefaultAsync(cancellationToken);
+        cache.Set(Key(sessionId), owner is { } id ? new SessionState(true, id) : SessionState.Ended, owner is null ? RevokedFor : LiveFor);
+        return owner == userId;
     }
 
     /// <summary>Raised when a session ends on this node, so whatever holds it open (hub connections) lets go.</summary>
@@ -33,9 +35,14 @@ public sealed class SessionCache(IMemoryCache cache, IServiceScopeFactory scopes
 
     public void MarkRevoked(Guid sessionId)
     {
-        cache.Set(Key(sessionId), false, RevokedFor);
+        cache.Set(Key(sessionId), SessionState.Ended, RevokedFor);
         SessionRevoked?.Invoke(sessionId);
     }
 
     private static string Key(Guid sessionId) => $"session:{sessionId}";
+
+    private sealed record SessionState(bool Active, Guid UserId)
+    {
+        public static readonly SessionState Ended = new(false, Guid.Empty);
+    }
 }
