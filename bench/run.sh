@@ -39,7 +39,7 @@ bench() {
 
 if $quick; then
   start_server quick
-  bench --label "SQLite (smoke run)" --pairs 10 --rates 100 --seconds 2
+  bench --label "SQLite (smoke run)" --pairs 10 --rates 100 --seconds 2 --warm-up 2
   exit 0
 fi
 

@@ -89,6 +89,7 @@ public sealed class OneToOneWorkload(Uri server, int pairCount, int? serverPid) 
         copies.Clear();
         histogram = NewHistogram();
         var total = (int)(rate * duration.TotalSeconds);
+        var run = Guid.NewGuid().ToString("N")[..8];
         var acknowledged = 0;
         var failed = 0;
         var cpuBefore = ProcessStats.CpuTime(serverPid);
@@ -104,7 +105,8 @@ public sealed class OneToOneWorkload(Uri server, int pairCount, int? serverPid) 
             }
 
             var (sender, _, chatId) = routes[i % routes.Count];
-            var key = $"{rate}-{i}";
+            // Unique across runs: a repeated key is an idempotent retry, which the server stores (and announces) once.
+            var key = $"{run}-{i}";
             sentAt[key] = Stopwatch.GetTimestamp();
             sends.Add(Send(users[sender].Connection, chatId, key));
         }

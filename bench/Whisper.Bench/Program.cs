@@ -9,14 +9,24 @@ var seconds = new Option<int>("--seconds") { Description = "How long each load i
 var serverPid = new Option<int?>("--server-pid") { Description = "The server's process id, to read its CPU and memory." };
 var label = new Option<string>("--label") { Description = "What this run measures (e.g. the database).", DefaultValueFactory = _ => "Whisper" };
 var output = new Option<FileInfo?>("--markdown") { Description = "Append the result table to this file." };
+var warmUp = new Option<int>("--warm-up") { Description = "Seconds of load at the lowest rate before measuring, so the server's JIT has settled.", DefaultValueFactory = _ => 10 };
 
-var root = new RootCommand("Whisper load generator") { server, pairs, rates, seconds, serverPid, label, output };
+var root = new RootCommand("Whisper load generator") { server, pairs, rates, seconds, serverPid, label, output, warmUp };
 root.SetAction(async (parse, cancellationToken) =>
 {
     var workload = new OneToOneWorkload(new Uri(parse.GetValue(server)!), parse.GetValue(pairs), parse.GetValue(serverPid));
     await workload.SetUpAsync(cancellationToken);
+    var offered = parse.GetValue(rates)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToList();
+    if (parse.GetValue(warmUp) is > 0 and var warmUpSeconds)
+    {
+        // A fresh .NET process compiles and recompiles its hot code (tiered JIT) for its first minute or
+        // so; measured from a cold start, the first rate would mostly measure the compiler.
+        var warm = await workload.RunAsync(offered.Min(), TimeSpan.FromSeconds(warmUpSeconds), cancellationToken);
+        Console.WriteLine($"warm-up: {warm.ToRow()}");
+    }
+
     var results = new List<LoadResult>();
-    foreach (var rate in parse.GetValue(rates)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse))
+    foreach (var rate in offered)
     {
         var result = await workload.RunAsync(rate, TimeSpan.FromSeconds(parse.GetValue(seconds)), cancellationToken);
         Console.WriteLine(result.ToRow());
