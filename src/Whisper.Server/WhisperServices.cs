@@ -28,7 +28,10 @@ public static class WhisperServices
         services.AddScoped<UserService>();
         services.AddScoped<ChatService>();
         services.AddScoped<ChatViews>();
+        services.AddSingleton<ChatMembershipCache>();
         services.AddScoped<MessageService>();
+        services.AddSingleton<MessageWriter>();
+        services.AddHostedService(provider => provider.GetRequiredService<MessageWriter>());
         services.AddScoped<MessageSearch>();
         services.AddScoped<ReceiptService>();
         services.AddScoped<FileService>();

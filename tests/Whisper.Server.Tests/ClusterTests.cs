@@ -97,6 +97,28 @@ public sealed class ClusterTests(Cluster cluster) : IClassFixture<Cluster>
     }
 }
 
+/// <summary>A member removed through one node may not send through the other once the notice has arrived.</summary>
+public sealed class ClusterMembershipTests(Cluster cluster) : IClassFixture<Cluster>
+{
+    [Fact]
+    public async Task A_member_removed_on_one_node_is_refused_on_the_other_as_soon_as_the_notice_arrives()
+    {
+        Assert.SkipUnless(ServerNode.ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");
+        var owner = await cluster.A.RegisterAsync();
+        var member = cluster.B.As(await cluster.A.RegisterAsync());
+        var group = await owner.GroupAsync("two nodes", member);
+        // Node B now holds the group's member list in memory.
+        await member.SendAsync(group.Id, "through node B");
+
+        await (await owner.Http.DeleteAsync($"/api/chats/{group.Id}/users/{member.Id}")).ShouldBe(HttpStatusCode.NoContent);
+
+        // Node B learns of it over Redis pub/sub, milliseconds later; its cached member list must not outlast that.
+        await Waits.UntilAsync(async () => (await member.Http.PostAsJsonAsync($"/api/chats/{group.Id}/messages", new { content = "probe" })).StatusCode == HttpStatusCode.NotFound,
+            "node B to refuse the removed member");
+        await (await member.Http.GetAsync($"/api/chats/{group.Id}/messages")).ShouldBeProblem(HttpStatusCode.NotFound);
+    }
+}
+
 /// <summary>Writers on both nodes at once, and a dependency that goes away and comes back.</summary>
 public sealed class ClusterConsistencyTests(Cluster cluster) : IClassFixture<Cluster>
 {

@@ -178,6 +178,23 @@ public sealed class MessageTests(SharedServer server)
     }
 
     [Fact]
+    public async Task A_removed_member_cannot_send_from_the_moment_the_removal_is_answered_and_a_re_added_one_can_at_once()
+    {
+        var (owner, member) = (await server.RegisterAsync(), await server.RegisterAsync());
+        var group = await owner.GroupAsync("membership", member);
+        // Sends keep the member list in memory: this one warms it.
+        await member.SendAsync(group.Id, "still in");
+
+        await (await owner.Http.DeleteAsync($"/api/chats/{group.Id}/users/{member.Id}")).ShouldBe(HttpStatusCode.NoContent);
+        await (await member.Http.PostAsJsonAsync($"/api/chats/{group.Id}/messages", new { content = "after removal" })).ShouldBeProblem(HttpStatusCode.NotFound);
+
+        await (await owner.Http.PostAsJsonAsync($"/api/chats/{group.Id}/users", new { userIds = new[] { member.Id } })).ShouldBe(HttpStatusCode.OK);
+        await member.SendAsync(group.Id, "back again");
+        var history = await owner.GetAsync<Page<MessageDto>>($"/api/chats/{group.Id}/messages");
+        Assert.DoesNotContain(history.Items, m => m.Content == "after removal");
+    }
+
+    [Fact]
     public async Task Only_the_sender_edits_and_a_deleted_message_cannot_be_edited()
     {
         var (alice, bob, chat) = await PairAsync();

@@ -12,7 +12,15 @@ namespace Whisper.Server.Messages;
 
 /// <summary>Every message change goes through here, whether it came over REST or the hub.</summary>
 public sealed class MessageService(
-    WhisperDbContext db, FileService files, MessageSearch search, ChatNotifier notifier, PushQueue pushes, WhisperMetrics metrics, TimeProvider time)
+    WhisperDbContext db,
+    ChatMembershipCache memberships,
+    MessageWriter writer,
+    FileService files,
+    MessageSearch search,
+    ChatNotifier notifier,
+    PushQueue pushes,
+    WhisperMetrics metrics,
+    TimeProvider time)
 {
     public const int MaxContentLength = 4000;
     public const int MaxClientMessageIdLength = 64;
@@ -25,9 +33,9 @@ public sealed class MessageService(
     public async Task<Result<SendOutcome>> SendAsync(
         Guid senderId, Guid chatId, SendMessageRequest request, CancellationToken cancellationToken, string? originConnectionId = null)
     {
-        if ((await db.MembershipAsync(chatId, senderId, cancellationToken)).Failure is { } notMember)
+        if (!await memberships.IsMemberAsync(chatId, senderId, cancellationToken))
         {
-            return notMember;
+            return Failure.NotFound("Chat");
         }
 
         if (request.ClientMessageId is { } clientMessageId && await FindRetryAsync(senderId, chatId, clientMessageId, cancellationToken) is { } retry)
@@ -55,41 +63,24 @@ public sealed class MessageService(
             CreatedAt = now,
         };
 
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        if (!await writer.StoreAsync(message))
         {
-            // The row update serialises concurrent senders of one chat, so seq has no gaps and no twins.
-            await db.Chats.Where(c => c.Id == chatId)
-                .ExecuteUpdateAsync(c => c.SetProperty(x => x.LastSeq, x => x.LastSeq + 1).SetProperty(x => x.UpdatedAt, now), cancellationToken);
-            message.Seq = await db.Chats.Where(c => c.Id == chatId).Select(c => c.LastSeq).SingleAsync(cancellationToken);
-            db.Messages.Add(message);
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-            }
-            catch (DbUpdateException exception) when (exception.IsUniqueViolation() && request.ClientMessageId is not null)
-            {
-                // A concurrent retry with the same key stored it first: answer with that one.
-                await transaction.RollbackAsync(cancellationToken);
-                db.ChangeTracker.Clear();
-                if (await FindRetryAsync(senderId, chatId, request.ClientMessageId, cancellationToken) is not { } winner)
-                {
-                    throw;
-                }
-
-                return winner;
-            }
+            // A concurrent retry with the same key stored it first: answer with that one.
+            return request.ClientMessageId is { } key && await FindRetryAsync(senderId, chatId, key, CancellationToken.None) is { } winner
+                ? winner
+                : throw new InvalidOperationException("A message was refused as a repeat, but no stored message has its key.");
         }
 
         // Stored: from here on the message is announced even if the sender has gone (a reload mid-send),
         // so nothing after the commit may be cancelled by the sender's token.
-        if (message.FileId is not null)
+        if (message.FileId is { } fileId)
         {
-            await db.Entry(message).Reference(m => m.File).LoadAsync(CancellationToken.None);
+            message.File = await db.Files.AsNoTracking().SingleAsync(f => f.Id == fileId, CancellationToken.None);
         }
 
         metrics.MessageSent();
-        var stored = await ToDtoAsync(message, CancellationToken.None);
+        // Nobody can have received a message that was just stored: its status is "sent" without asking.
+        var stored = MessageDto.From(message, []);
         notifier.MessageCreated(stored, originConnectionId);
         pushes.MessageStored(stored);
         return new SendOutcome(stored, Created: true);

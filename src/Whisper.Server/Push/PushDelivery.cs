@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Whisper.Server.Chats;
 using Whisper.Server.Common;
 using Whisper.Server.Data;
 using Whisper.Server.Messages;
@@ -84,9 +85,8 @@ public sealed partial class PushDelivery(
         var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
         var presence = scope.ServiceProvider.GetRequiredService<IPresenceTracker>();
 
-        var recipients = await db.ChatMembers.AsNoTracking()
-            .Where(m => m.ChatId == message.ChatId && m.UserId != message.SenderId)
-            .Select(m => m.UserId).ToListAsync(cancellationToken);
+        var members = await scope.ServiceProvider.GetRequiredService<ChatMembershipCache>().MembersAsync(message.ChatId, cancellationToken);
+        var recipients = members.Where(id => id != message.SenderId).ToList();
         var online = await presence.OnlineAmongAsync(recipients);
         var offline = recipients.Where(id => !online.Contains(id)).ToList();
         if (offline.Count == 0)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using StackExchange.Redis;
 using Whisper.Server.Auth;
+using Whisper.Server.Chats;
 
 namespace Whisper.Server.Realtime;
 
@@ -18,7 +19,8 @@ public interface IClusterEvents
 }
 
 /// <summary>Applies a cluster event to this node's connections.</summary>
-public sealed class LocalClusterEvents(SessionCache sessions, ConnectionRegistry connections, IHubContext<ChatHub, IChatClient> hub) : IClusterEvents
+public sealed class LocalClusterEvents(
+    SessionCache sessions, ChatMembershipCache memberships, ConnectionRegistry connections, IHubContext<ChatHub, IChatClient> hub) : IClusterEvents
 {
     public Task SessionRevokedAsync(Guid sessionId)
     {
@@ -28,6 +30,7 @@ public sealed class LocalClusterEvents(SessionCache sessions, ConnectionRegistry
 
     public async Task MembershipChangedAsync(Guid userId, Guid chatId, bool joined)
     {
+        memberships.Invalidate(chatId);
         foreach (var connectionId in connections.ConnectionsOf(userId))
         {
             if (joined)

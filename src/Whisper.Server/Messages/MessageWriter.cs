@@ -1,0 +1,119 @@
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
+using Whisper.Server.Data;
+
+namespace Whisper.Server.Messages;
+
+/// <summary>
+/// Group commit: new messages are stored by one loop, every message that is waiting at that moment in
+/// one transaction, so concurrent sends share one commit (one fsync) instead of queueing for the
+/// database's write lock one by one. A lone message is written at once; under load the batches grow
+/// by themselves. On SQLite this also keeps request threads from blocking in its busy handler.
+/// </summary>
+/// <remarks>
+/// Each chat's <c>seq</c> is still assigned inside the storing transaction by incrementing the chat
+/// row, so several nodes writing to one PostgreSQL keep gap-free, twin-free sequences; chats are
+/// updated in id order so that two nodes' batches cannot deadlock.
+/// </remarks>
+public sealed partial class MessageWriter(IServiceScopeFactory scopes, ILogger<MessageWriter> logger) : BackgroundService
+{
+    /// <summary>The most messages one transaction stores: large enough to amortise a commit, small enough to answer soon.</summary>
+    public const int MaxBatch = 256;
+
+    private readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>
+    /// Stores the message with its chat's next <c>seq</c> (set on the message). Answers false, storing
+    /// nothing, when the sender already used the message's <c>clientMessageId</c>.
+    /// </summary>
+    public Task<bool> StoreAsync(Message message)
+    {
+        var pending = new Pending(message, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!queue.Writer.TryWrite(pending))
+        {
+            throw new InvalidOperationException("The server is shutting down.");
+        }
+
+        return pending.Stored.Task;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Pending>(MaxBatch);
+        // Not stopped by the token: messages already accepted are written before the host stops.
+        stoppingToken.Register(() => queue.Writer.TryComplete());
+        while (await queue.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (batch.Count < MaxBatch && queue.Reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+            }
+
+            await WriteAsync(batch);
+            batch.Clear();
+        }
+    }
+
+    private async Task WriteAsync(List<Pending> batch)
+    {
+        try
+        {
+            await StoreBatchAsync(batch);
+            batch.ForEach(p => p.Stored.TrySetResult(true));
+        }
+        catch (DbUpdateException) when (batch.Count > 1)
+        {
+            // One message of the batch was refused (most often a clientMessageId used before: a retry racing
+            // its original). Store them one by one, so only that message is turned away and the others are kept.
+            foreach (var pending in batch)
+            {
+                await WriteAsync([pending]);
+            }
+        }
+        catch (DbUpdateException exception) when (exception.IsUniqueViolation())
+        {
+            batch[0].Stored.TrySetResult(false);
+        }
+        catch (Exception exception)
+        {
+            LogBatchFailed(exception, batch.Count);
+            batch.ForEach(p => p.Stored.TrySetException(exception));
+        }
+    }
+
+    private async Task StoreBatchAsync(List<Pending> batch)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        var chats = batch.GroupBy(p => p.Message.ChatId).OrderBy(chat => chat.Key).ToList();
+        foreach (var chat in chats)
+        {
+            // Locks the row (PostgreSQL) for the rest of the transaction: no other writer takes these seqs.
+            var count = chat.Count();
+            var updatedAt = chat.Max(p => p.Message.CreatedAt);
+            await db.Chats.Where(c => c.Id == chat.Key)
+                .ExecuteUpdateAsync(c => c.SetProperty(x => x.LastSeq, x => x.LastSeq + count).SetProperty(x => x.UpdatedAt, updatedAt));
+        }
+
+        var chatIds = chats.Select(chat => chat.Key).ToList();
+        var lastSeqs = await db.Chats.Where(c => chatIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.LastSeq);
+        foreach (var chat in chats)
+        {
+            var seq = lastSeqs[chat.Key] - chat.Count();
+            foreach (var pending in chat)
+            {
+                pending.Message.Seq = ++seq;
+                db.Messages.Add(pending.Message);
+            }
+        }
+
+        await db.SaveChangesAsync();
+        await transaction.CommitAsync();
+    }
+
+    private sealed record Pending(Message Message, TaskCompletionSource<bool> Stored);
+
+    [LoggerMessage(LogLevel.Error, "Storing a batch of {Count} messages failed")]
+    private partial void LogBatchFailed(Exception exception, int count);
+}
