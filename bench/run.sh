@@ -39,28 +39,39 @@ bench() {
 
 if $quick; then
   start_server quick
-  bench --label "SQLite (smoke run)" --pairs 10 --rates 100 --seconds 2 --warm-up 2
+  bench --label "SQLite (smoke run)" --users 20 --rates 100 --seconds 2 --warm-up 2
   exit 0
 fi
 
 out=docs/BENCHMARKS.md
 tables=$(mktemp)
 start_server sqlite
-bench --label "SQLite" --pairs 100 --rates 250,500,1000,2000 --seconds 10 --markdown "$tables"
+bench --label "SQLite" --users 200 --rates 250,500,1000,2000,4000 --seconds 10 --markdown "$tables"
+stop_server
+start_server sqlite-groups
+bench --label "SQLite" --users 200 --chat-size 20 --rates 50,100,200,400 --seconds 10 --markdown "$tables"
+stop_server
+start_server sqlite-large-group
+bench --label "SQLite" --users 500 --chat-size 500 --rates 5,10,20,40 --seconds 10 --markdown "$tables"
 stop_server
 install_missing && start_postgres
 start_server postgres Whisper__Database__Provider=Postgres ConnectionStrings__Whisper="$WHISPER_TEST_POSTGRES;Database=whisper_bench"
-bench --label "PostgreSQL" --pairs 100 --rates 250,500,1000,2000 --seconds 10 --markdown "$tables"
+bench --label "PostgreSQL" --users 200 --rates 250,500,1000,2000,4000 --seconds 10 --markdown "$tables"
 stop_server
 
+# The tables replace what is between the markers; the rest of the file is written by people.
 {
-  echo "# Benchmarks"
-  echo
-  echo "Written by \`bench/run.sh\` on $(date -u +%Y-%m-%d): $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, load generator"
-  echo "and server on the same machine over loopback. Latency is from the sender's hub call to the recipient's"
-  echo "event, on the load generator's clock; every copy is counted. SQLite runs with \`synchronous=FULL\`."
-  echo "Goals and the comparison with ejabberd and a bare WebSocket relay are the open part of the benchmark work."
+  echo "<!-- results:begin -->"
+  echo "Written by \`bench/run.sh\` on $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD): $(nproc) cores,"
+  echo "$(free -g | awk '/Mem:/ {print $2}') GiB, load generator and server on the same machine over loopback. Latency is from"
+  echo "the sender's hub call to each recipient's event, on the load generator's clock; every copy is counted."
+  echo "SQLite runs with \`synchronous=FULL\`; the PostgreSQL test instance with \`fsync=off\`."
   cat "$tables"
-} >"$out"
-rm -f "$tables"
+  echo "<!-- results:end -->"
+} >"$tables.block"
+awk -v block="$tables.block" '
+  /<!-- results:begin -->/ { while ((getline line < block) > 0) print line; skipping = 1; next }
+  /<!-- results:end -->/ { skipping = 0; next }
+  !skipping { print }' "$out" >"$out.new" && mv "$out.new" "$out"
+rm -f "$tables" "$tables.block"
 echo "wrote $out"

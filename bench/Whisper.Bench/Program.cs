@@ -3,7 +3,8 @@ using Whisper.Bench;
 
 // Drives a running Whisper server through its real protocol and reports what users would feel.
 var server = new Option<string>("--server") { Description = "The server's address.", Required = true };
-var pairs = new Option<int>("--pairs") { Description = "Users in one-to-one pairs (W2).", DefaultValueFactory = _ => 100 };
+var users = new Option<int>("--users") { Description = "Connected users, split into chats of --chat-size.", DefaultValueFactory = _ => 200 };
+var chatSize = new Option<int>("--chat-size") { Description = "Members per chat: 2 for one-to-one chats (W2), more for groups (W3).", DefaultValueFactory = _ => 2 };
 var rates = new Option<string>("--rates") { Description = "Offered loads, messages per second, comma separated.", DefaultValueFactory = _ => "250,500,1000,2000" };
 var seconds = new Option<int>("--seconds") { Description = "How long each load is offered.", DefaultValueFactory = _ => 10 };
 var serverPid = new Option<int?>("--server-pid") { Description = "The server's process id, to read its CPU and memory." };
@@ -11,10 +12,11 @@ var label = new Option<string>("--label") { Description = "What this run measure
 var output = new Option<FileInfo?>("--markdown") { Description = "Append the result table to this file." };
 var warmUp = new Option<int>("--warm-up") { Description = "Seconds of load at the lowest rate before measuring, so the server's JIT has settled.", DefaultValueFactory = _ => 10 };
 
-var root = new RootCommand("Whisper load generator") { server, pairs, rates, seconds, serverPid, label, output, warmUp };
+var root = new RootCommand("Whisper load generator") { server, users, chatSize, rates, seconds, serverPid, label, output, warmUp };
 root.SetAction(async (parse, cancellationToken) =>
 {
-    var workload = new OneToOneWorkload(new Uri(parse.GetValue(server)!), parse.GetValue(pairs), parse.GetValue(serverPid));
+    var size = parse.GetValue(chatSize);
+    var workload = new ChatWorkload(new Uri(parse.GetValue(server)!), parse.GetValue(users), size, parse.GetValue(serverPid));
     await workload.SetUpAsync(cancellationToken);
     var offered = parse.GetValue(rates)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToList();
     if (parse.GetValue(warmUp) is > 0 and var warmUpSeconds)
@@ -34,7 +36,10 @@ root.SetAction(async (parse, cancellationToken) =>
     }
 
     await workload.DisposeAsync();
-    var table = LoadResult.Table(parse.GetValue(label)!, parse.GetValue(pairs), results);
+    var title = size == 2
+        ? $"W2 one-to-one: {parse.GetValue(label)}, {workload.ChatCount * 2} users in {workload.ChatCount} direct chats, hub with MessagePack"
+        : $"W3 group fan-out: {parse.GetValue(label)}, {workload.ChatCount} groups of {size} members, hub with MessagePack";
+    var table = LoadResult.Table(title, results);
     Console.WriteLine(table);
     if (parse.GetValue(output) is { } file)
     {

@@ -1,0 +1,238 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using HdrHistogram;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Whisper.Client;
+
+namespace Whisper.Bench;
+
+/// <summary>
+/// W2 and W3: users in chats of <c>chatSize</c> members (2: direct chats, W2; more: groups, W3), each
+/// message sent over the hub (MessagePack) by one member at an open-loop rate and received by all the
+/// others. Latency is from the sender's call to each recipient's event, on one process's clock; every
+/// copy is counted, so a lost or duplicated delivery shows.
+/// </summary>
+public sealed class ChatWorkload(Uri server, int userCount, int chatSize, int? serverPid) : IAsyncDisposable
+{
+    private readonly List<HubConnection> connections = [];
+    private readonly Dictionary<Guid, int> userIndex = [];
+    private readonly List<(Guid ChatId, int[] Members)> chats = [];
+    // Keyed by message number * userCount + recipient: one entry per delivered copy.
+    private readonly ConcurrentDictionary<long, int> copies = new();
+    private long[] sentAt = [];
+    private string run = "";
+    private LongHistogram histogram = NewHistogram();
+
+    private static LongHistogram NewHistogram() => new(TimeStamp.Seconds(60), 3);
+
+    public int ChatCount => chats.Count;
+
+    public async Task SetUpAsync(CancellationToken cancellationToken)
+    {
+        using var throttle = new SemaphoreSlim(8);
+        var clients = await Task.WhenAll(Enumerable.Range(0, userCount).Select(async i =>
+        {
+            await throttle.WaitAsync(cancellationToken);
+            try
+            {
+                var client = new WhisperClient(server);
+                await client.RegisterAsync($"bench{Guid.NewGuid():N}"[..24], "benchmark password", cancellationToken: cancellationToken);
+                return client;
+            }
+            finally
+            {
+                throttle.Release();
+            }
+        }));
+
+        for (var i = 0; i < clients.Length; i++)
+        {
+            userIndex[clients[i].Session!.User.Id] = i;
+        }
+
+        for (var first = 0; first + chatSize <= userCount; first += chatSize)
+        {
+            var members = Enumerable.Range(first, chatSize).ToArray();
+            var others = members.Skip(1).Select(m => clients[m].Session!.User.Id).ToList();
+            var chat = chatSize == 2
+                ? await clients[first].OpenDirectChatAsync(others[0], cancellationToken)
+                : await clients[first].CreateGroupAsync($"bench group {first / chatSize}", others, cancellationToken);
+            chats.Add((chat.Id, members));
+        }
+
+        foreach (var client in clients)
+        {
+            var connection = new HubConnectionBuilder()
+                .WithUrl(new Uri(server, "hubs/chat"), options =>
+                {
+                    options.AccessTokenProvider = () => client.GetAccessTokenAsync();
+                    options.SkipNegotiation = true;
+                    options.Transports = HttpTransportType.WebSockets;
+                })
+                .AddMessagePackProtocol()
+                .Build();
+            var recipient = userIndex[client.Session!.User.Id];
+            connection.On<Message>("messageCreated", message => Received(message, recipient));
+            await connection.StartAsync(cancellationToken);
+            connections.Add(connection);
+        }
+    }
+
+    private void Received(Message message, int recipient)
+    {
+        // Keys are "{run}-{message number}"; anything else (another run's late copies) is not counted.
+        var key = message.ClientMessageId;
+        if (key is null || !key.StartsWith(run, StringComparison.Ordinal) || !long.TryParse(key.AsSpan(run.Length + 1), out var number)
+            || number >= sentAt.Length || userIndex[message.SenderId] == recipient)
+        {
+            return;
+        }
+
+        if (copies.AddOrUpdate(number * userCount + recipient, 1, (_, count) => count + 1) == 1)
+        {
+            var latency = Stopwatch.GetTimestamp() - Volatile.Read(ref sentAt[number]);
+            lock (histogram)
+            {
+                histogram.RecordValue(latency);
+            }
+        }
+    }
+
+    public async Task<LoadResult> RunAsync(int rate, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        copies.Clear();
+        histogram = NewHistogram();
+        var total = (int)(rate * duration.TotalSeconds);
+        sentAt = new long[total];
+        var acknowledged = new bool[total];
+        run = Guid.NewGuid().ToString("N")[..8];
+        var failed = 0;
+        var cpuBefore = ProcessStats.CpuTime(serverPid);
+        var clock = Stopwatch.StartNew();
+        var sends = new List<Task>(total);
+        for (var i = 0; i < total; i++)
+        {
+            // Open loop: message i leaves at i / rate, whether or not earlier ones were answered.
+            var due = TimeSpan.FromSeconds((double)i / rate);
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed, cancellationToken);
+            }
+
+            // Chats take turns, and so do the members of each chat.
+            var (chatId, members) = chats[i % chats.Count];
+            var sender = members[i / chats.Count % members.Length];
+            Volatile.Write(ref sentAt[i], Stopwatch.GetTimestamp());
+            sends.Add(Send(connections[sender], chatId, i));
+        }
+
+        await Task.WhenAll(sends);
+        var sendingTook = clock.Elapsed;
+        var expected = acknowledged.Count(a => a) * (long)(chatSize - 1);
+        using var settle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        settle.CancelAfter(TimeSpan.FromSeconds(15));
+        while (copies.Count < expected && !settle.IsCancellationRequested)
+        {
+            await Task.Delay(50, CancellationToken.None);
+        }
+
+        var elapsed = clock.Elapsed;
+        var cpu = ProcessStats.CpuTime(serverPid) - cpuBefore;
+        var deliveredOfAcknowledged = copies.Keys.Count(key => acknowledged[key / userCount]);
+        return new LoadResult(
+            rate, total, acknowledged.Count(a => a), failed,
+            Deliveries: copies.Count,
+            Lost: expected - deliveredOfAcknowledged,
+            Duplicated: copies.Values.Count(count => count > 1),
+            DeliveriesPerSecond: copies.Count / Math.Max(sendingTook.TotalSeconds, duration.TotalSeconds),
+            P50: Milliseconds(50), P99: Milliseconds(99), P999: Milliseconds(99.9),
+            ServerCpuPercent: cpu is { } used ? used.TotalSeconds / elapsed.TotalSeconds * 100 : null,
+            ServerRssMiB: ProcessStats.RssMiB(serverPid));
+
+        async Task Send(HubConnection connection, Guid chatId, int number)
+        {
+            try
+            {
+                await connection.InvokeAsync<Message>("SendMessage", chatId.ToString(),
+                    new NewMessage("benchmark message of a typical length, about sixty bytes", $"{run}-{number}"), cancellationToken);
+                acknowledged[number] = true;
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                Interlocked.Increment(ref failed);
+            }
+        }
+    }
+
+    private double Milliseconds(double percentile)
+    {
+        lock (histogram)
+        {
+            return histogram.TotalCount == 0 ? double.NaN : histogram.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var connection in connections)
+        {
+            await connection.DisposeAsync();
+        }
+    }
+}
+
+public sealed record LoadResult(
+    int OfferedRate, int Sent, int Acknowledged, int Failed, long Deliveries, long Lost, long Duplicated, double DeliveriesPerSecond,
+    double P50, double P99, double P999, double? ServerCpuPercent, double? ServerRssMiB)
+{
+    public string ToRow() =>
+        $"| {OfferedRate:N0} | {DeliveriesPerSecond:N0} | {P50:F1} | {P99:F1} | {P999:F1} | {Sent:N0} | {Acknowledged:N0} | {Lost} | {Duplicated} | {ServerCpuPercent:F0} | {ServerRssMiB:F0} |";
+
+    public static string Table(string title, IEnumerable<LoadResult> results) =>
+        $"""
+
+        ### {title}
+
+        | offered msg/s | deliveries/s | p50 ms | p99 ms | p99.9 ms | sent | acknowledged | lost | duplicated | server CPU % | server RSS MiB |
+        |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+        {string.Join(Environment.NewLine, results.Select(r => r.ToRow()))}
+
+        {Headline(results)}
+        """;
+
+    /// <summary>The figure the goals are stated in: the most load held with p99 under 100 ms, nothing lost.</summary>
+    private static string Headline(IEnumerable<LoadResult> results) =>
+        results.Where(r => r.P99 < 100 && r.Lost == 0 && r.Failed == 0).MaxBy(r => r.OfferedRate) is { } best
+            ? $"Highest offered load with p99 under 100 ms: **{best.OfferedRate:N0} msg/s** ({best.DeliveriesPerSecond:N0} deliveries/s, p99 {best.P99:F1} ms)."
+            : "No offered load had p99 under 100 ms.";
+}
+
+/// <summary>CPU time and resident memory of the server process, read from /proc.</summary>
+public static class ProcessStats
+{
+    public static TimeSpan? CpuTime(int? pid)
+    {
+        try
+        {
+            return pid is { } id ? Process.GetProcessById(id).TotalProcessorTime : null;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    public static double? RssMiB(int? pid)
+    {
+        try
+        {
+            return pid is { } id ? Process.GetProcessById(id).WorkingSet64 / 1024.0 / 1024.0 : null;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+}
