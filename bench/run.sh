@@ -70,8 +70,9 @@ stop_server
   echo "<!-- results:end -->"
 } >"$tables.block"
 awk -v block="$tables.block" '
-  /<!-- results:begin -->/ { while ((getline line < block) > 0) print line; skipping = 1; next }
+  /<!-- results:begin -->/ { while ((getline line < block) > 0) print line; skipping = 1; found = 1; next }
   /<!-- results:end -->/ { skipping = 0; next }
-  !skipping { print }' "$out" >"$out.new" && mv "$out.new" "$out"
+  !skipping { print }
+  END { if (!found) while ((getline line < block) > 0) print line }' "$out" >"$out.new" && mv "$out.new" "$out"
 rm -f "$tables" "$tables.block"
 echo "wrote $out"
