@@ -54,6 +54,9 @@ stop_server
 start_server sqlite-large-group
 bench --label "SQLite" --users 500 --chat-size 500 --rates 5,10,20,40 --seconds 10 --markdown "$tables"
 stop_server
+start_server sqlite-history
+bench --label "SQLite" --workload history --users 50 --history 10000 --seconds 10 --markdown "$tables"
+stop_server
 install_missing && start_postgres
 start_server postgres Whisper__Database__Provider=Postgres ConnectionStrings__Whisper="$WHISPER_TEST_POSTGRES;Database=whisper_bench"
 bench --label "PostgreSQL" --users 200 --rates 250,500,1000,2000,4000 --seconds 10 --markdown "$tables"

@@ -12,9 +12,27 @@ var label = new Option<string>("--label") { Description = "What this run measure
 var output = new Option<FileInfo?>("--markdown") { Description = "Append the result table to this file." };
 var warmUp = new Option<int>("--warm-up") { Description = "Seconds of load at the lowest rate before measuring, so the server's JIT has settled.", DefaultValueFactory = _ => 10 };
 
-var root = new RootCommand("Whisper load generator") { server, users, chatSize, rates, seconds, serverPid, label, output, warmUp };
+var workloadName = new Option<string>("--workload") { Description = "chat (W2, W3: sends at rising rates) or history (W4: catch-up and reading over HTTP).", DefaultValueFactory = _ => "chat" };
+var historySize = new Option<int>("--history") { Description = "W4: messages in the group that is read.", DefaultValueFactory = _ => 10_000 };
+
+var root = new RootCommand("Whisper load generator") { workloadName, historySize, server, users, chatSize, rates, seconds, serverPid, label, output, warmUp };
 root.SetAction(async (parse, cancellationToken) =>
 {
+    if (parse.GetValue(workloadName) == "history")
+    {
+        var history = new HistoryWorkload(new Uri(parse.GetValue(server)!), parse.GetValue(users), parse.GetValue(historySize), parse.GetValue(serverPid));
+        await history.SetUpAsync(cancellationToken);
+        var report = await history.RunAsync(parse.GetValue(label)!, TimeSpan.FromSeconds(parse.GetValue(seconds)), cancellationToken);
+        history.Dispose();
+        Console.WriteLine(report);
+        if (parse.GetValue(output) is { } historyFile)
+        {
+            await File.AppendAllTextAsync(historyFile.FullName, report + Environment.NewLine, cancellationToken);
+        }
+
+        return 0;
+    }
+
     var size = parse.GetValue(chatSize);
     var workload = new ChatWorkload(new Uri(parse.GetValue(server)!), parse.GetValue(users), size, parse.GetValue(serverPid));
     await workload.SetUpAsync(cancellationToken);
