@@ -11,6 +11,7 @@ quick=false
 
 dotnet build src/Whisper.Server -c Release -nologo -v quiet -p:SkipWebBuild=true >/dev/null
 dotnet build bench/Whisper.Bench -c Release -nologo -v quiet >/dev/null
+dotnet build bench/Whisper.Relay -c Release -nologo -v quiet >/dev/null
 . tests/services.sh
 server_pid=
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; stop_services' EXIT
@@ -31,6 +32,19 @@ start_server() {
   done
 }
 
+# The ceiling: the bare WebSocket relay of bench/Whisper.Relay, started like a server.
+start_relay() {
+  local port
+  port=$(free_port)
+  ASPNETCORE_URLS="http://127.0.0.1:$port" dotnet bench/Whisper.Relay/bin/Release/net10.0/Whisper.Relay.dll >"$services_dir/relay.log" 2>&1 &
+  server_pid=$!
+  server_url="http://127.0.0.1:$port/"
+  local tries=0
+  until curl -sf "${server_url}ready" >/dev/null 2>&1; do
+    tries=$((tries + 1)); [ $tries -gt 300 ] && { cat "$services_dir/relay.log"; return 1; }; sleep 0.1
+  done
+}
+
 stop_server() { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; server_pid=; }
 
 bench() {
@@ -42,6 +56,9 @@ if $quick; then
   bench --label "SQLite (smoke run)" --users 20 --rates 100 --seconds 2 --warm-up 2
   bench --label "SQLite (smoke run)" --users 20 --chat-size 10 --rates 20 --seconds 2 --warm-up 0
   bench --label "SQLite (smoke run)" --workload history --users 5 --history 500 --seconds 1
+  stop_server
+  start_relay
+  bench --label "smoke run" --workload relay --users 20 --chat-size 10 --rates 20 --seconds 2 --warm-up 0
   exit 0
 fi
 
@@ -55,6 +72,12 @@ bench --label "SQLite" --users 200 --chat-size 20 --rates 50,100,200,400 --secon
 stop_server
 start_server sqlite-large-group
 bench --label "SQLite" --users 500 --chat-size 500 --rates 5,10,20,40 --seconds 10 --markdown "$tables"
+stop_server
+start_relay
+bench --label "the ceiling" --workload relay --users 200 --chat-size 20 --rates 50,100,200,400,800,1600 --seconds 10 --markdown "$tables"
+stop_server
+start_relay
+bench --label "the ceiling" --workload relay --users 500 --chat-size 500 --rates 5,10,20,40,80,160 --seconds 10 --markdown "$tables"
 stop_server
 start_server sqlite-history
 bench --label "SQLite" --workload history --users 50 --history 10000 --seconds 10 --markdown "$tables"

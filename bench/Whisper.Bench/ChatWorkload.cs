@@ -1,24 +1,18 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using HdrHistogram;
-using Microsoft.AspNetCore.Http.Connections;
-using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
-using Whisper.Client;
 
 namespace Whisper.Bench;
 
 /// <summary>
 /// W2 and W3: users in chats of <c>chatSize</c> members (2: direct chats, W2; more: groups, W3), each
-/// message sent over the hub (MessagePack) by one member at an open-loop rate and received by all the
-/// others. Latency is from the sender's call to each recipient's event, on one process's clock; every
-/// copy is counted, so a lost or duplicated delivery shows.
+/// message sent by one member at an open-loop rate and received by all the others, over a transport
+/// (Whisper's hub, or a peer's protocol). Latency is from the sender's call to each recipient's
+/// arrival, on one process's clock; every copy is counted, so a lost or duplicated delivery shows.
 /// </summary>
-public sealed class ChatWorkload(Uri server, int userCount, int chatSize, int? serverPid) : IAsyncDisposable
+public sealed class ChatWorkload(IChatTransport transport, int userCount, int chatSize, int? serverPid) : IAsyncDisposable
 {
-    private readonly List<HubConnection> connections = [];
-    private readonly Dictionary<Guid, int> userIndex = [];
-    private readonly List<(Guid ChatId, int[] Members)> chats = [];
+    private IReadOnlyList<int[]> chats = [];
     // Keyed by message number * userCount + recipient: one entry per delivered copy.
     private readonly ConcurrentDictionary<long, int> copies = new();
     private long[] sentAt = [];
@@ -29,63 +23,16 @@ public sealed class ChatWorkload(Uri server, int userCount, int chatSize, int? s
 
     public int ChatCount => chats.Count;
 
-    public async Task SetUpAsync(CancellationToken cancellationToken)
-    {
-        using var throttle = new SemaphoreSlim(8);
-        var clients = await Task.WhenAll(Enumerable.Range(0, userCount).Select(async i =>
-        {
-            await throttle.WaitAsync(cancellationToken);
-            try
-            {
-                var client = new WhisperClient(server);
-                await client.RegisterAsync($"bench{Guid.NewGuid():N}"[..24], "benchmark password", cancellationToken: cancellationToken);
-                return client;
-            }
-            finally
-            {
-                throttle.Release();
-            }
-        }));
+    public string Transport => transport.Description;
 
-        for (var i = 0; i < clients.Length; i++)
-        {
-            userIndex[clients[i].Session!.User.Id] = i;
-        }
+    public async Task SetUpAsync(CancellationToken cancellationToken) =>
+        chats = await transport.SetUpAsync(userCount, chatSize, Received, cancellationToken);
 
-        for (var first = 0; first + chatSize <= userCount; first += chatSize)
-        {
-            var members = Enumerable.Range(first, chatSize).ToArray();
-            var others = members.Skip(1).Select(m => clients[m].Session!.User.Id).ToList();
-            var chat = chatSize == 2
-                ? await clients[first].OpenDirectChatAsync(others[0], cancellationToken)
-                : await clients[first].CreateGroupAsync($"bench group {first / chatSize}", others, cancellationToken);
-            chats.Add((chat.Id, members));
-        }
-
-        foreach (var client in clients)
-        {
-            var connection = new HubConnectionBuilder()
-                .WithUrl(new Uri(server, "hubs/chat"), options =>
-                {
-                    options.AccessTokenProvider = () => client.GetAccessTokenAsync();
-                    options.SkipNegotiation = true;
-                    options.Transports = HttpTransportType.WebSockets;
-                })
-                .AddMessagePackProtocol()
-                .Build();
-            var recipient = userIndex[client.Session!.User.Id];
-            connection.On<Message>("messageCreated", message => Received(message, recipient));
-            await connection.StartAsync(cancellationToken);
-            connections.Add(connection);
-        }
-    }
-
-    private void Received(Message message, int recipient)
+    private void Received(string? key, int sender, int recipient)
     {
         // Keys are "{run}-{message number}"; anything else (another run's late copies) is not counted.
-        var key = message.ClientMessageId;
         if (key is null || !key.StartsWith(run, StringComparison.Ordinal) || !long.TryParse(key.AsSpan(run.Length + 1), out var number)
-            || number >= sentAt.Length || userIndex[message.SenderId] == recipient)
+            || number >= sentAt.Length || sender == recipient)
         {
             return;
         }
@@ -122,10 +69,10 @@ public sealed class ChatWorkload(Uri server, int userCount, int chatSize, int? s
             }
 
             // Chats take turns, and so do the members of each chat.
-            var (chatId, members) = chats[i % chats.Count];
-            var sender = members[i / chats.Count % members.Length];
+            var chat = i % chats.Count;
+            var sender = chats[chat][i / chats.Count % chatSize];
             Volatile.Write(ref sentAt[i], Stopwatch.GetTimestamp());
-            sends.Add(Send(connections[sender], chatId, i));
+            sends.Add(Send(sender, chat, i));
         }
 
         await Task.WhenAll(sends);
@@ -151,12 +98,11 @@ public sealed class ChatWorkload(Uri server, int userCount, int chatSize, int? s
             ServerCpuPercent: cpu is { } used ? used.TotalSeconds / elapsed.TotalSeconds * 100 : null,
             ServerRssMiB: ProcessStats.RssMiB(serverPid));
 
-        async Task Send(HubConnection connection, Guid chatId, int number)
+        async Task Send(int sender, int chat, int number)
         {
             try
             {
-                await connection.InvokeAsync<Message>("SendMessage", chatId.ToString(),
-                    new NewMessage("benchmark message of a typical length, about sixty bytes", $"{run}-{number}"), cancellationToken);
+                await transport.SendAsync(sender, chat, $"{run}-{number}", cancellationToken);
                 acknowledged[number] = true;
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
@@ -174,13 +120,7 @@ public sealed class ChatWorkload(Uri server, int userCount, int chatSize, int? s
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var connection in connections)
-        {
-            await connection.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => transport.DisposeAsync();
 }
 
 public sealed record LoadResult(

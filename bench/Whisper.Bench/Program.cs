@@ -12,7 +12,7 @@ var label = new Option<string>("--label") { Description = "What this run measure
 var output = new Option<FileInfo?>("--markdown") { Description = "Append the result table to this file." };
 var warmUp = new Option<int>("--warm-up") { Description = "Seconds of load at the lowest rate before measuring, so the server's JIT has settled.", DefaultValueFactory = _ => 10 };
 
-var workloadName = new Option<string>("--workload") { Description = "chat (W2, W3: sends at rising rates) or history (W4: catch-up and reading over HTTP).", DefaultValueFactory = _ => "chat" };
+var workloadName = new Option<string>("--workload") { Description = "chat (W2, W3: sends at rising rates), relay (the same against bench/Whisper.Relay) or history (W4: catch-up and reading over HTTP).", DefaultValueFactory = _ => "chat" };
 var historySize = new Option<int>("--history") { Description = "W4: messages in the group that is read.", DefaultValueFactory = _ => 10_000 };
 
 var root = new RootCommand("Whisper load generator") { workloadName, historySize, server, users, chatSize, rates, seconds, serverPid, label, output, warmUp };
@@ -34,7 +34,10 @@ root.SetAction(async (parse, cancellationToken) =>
     }
 
     var size = parse.GetValue(chatSize);
-    var workload = new ChatWorkload(new Uri(parse.GetValue(server)!), parse.GetValue(users), size, parse.GetValue(serverPid));
+    IChatTransport transport = parse.GetValue(workloadName) == "relay"
+        ? new BareRelayTransport(new Uri(parse.GetValue(server)!))
+        : new WhisperHubTransport(new Uri(parse.GetValue(server)!));
+    var workload = new ChatWorkload(transport, parse.GetValue(users), size, parse.GetValue(serverPid));
     await workload.SetUpAsync(cancellationToken);
     var offered = parse.GetValue(rates)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToList();
     if (parse.GetValue(warmUp) is > 0 and var warmUpSeconds)
@@ -55,8 +58,8 @@ root.SetAction(async (parse, cancellationToken) =>
 
     await workload.DisposeAsync();
     var title = size == 2
-        ? $"W2 one-to-one: {parse.GetValue(label)}, {workload.ChatCount * 2} users in {workload.ChatCount} direct chats, hub with MessagePack"
-        : $"W3 group fan-out: {parse.GetValue(label)}, {workload.ChatCount} groups of {size} members, hub with MessagePack";
+        ? $"W2 one-to-one: {parse.GetValue(label)}, {workload.ChatCount * 2} users in {workload.ChatCount} direct chats, {workload.Transport}"
+        : $"W3 group fan-out: {parse.GetValue(label)}, {workload.ChatCount} groups of {size} members, {workload.Transport}";
     var table = LoadResult.Table(title, results);
     Console.WriteLine(table);
     if (parse.GetValue(output) is { } file)
