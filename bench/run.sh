@@ -58,34 +58,41 @@ if $quick; then
   bench --label "SQLite (smoke run)" --workload history --users 5 --history 500 --seconds 1
   stop_server
   start_relay
-  bench --label "smoke run" --workload relay --users 20 --chat-size 10 --rates 20 --seconds 2 --warm-up 0
+  bench --label "smoke run" --workload relay --users 20 --chat-size 10 --rates 20 --seconds 2 --warm-up 0 --csv "$services_dir/figures.csv"
+  dotnet bench/Whisper.Bench/bin/Release/net10.0/Whisper.Bench.dll plot --csv "$services_dir/figures.csv" --out "$services_dir/plots"
+  [ -s "$services_dir/plots/chat.png" ] || { echo "the smoke run drew no chart"; exit 1; }
   exit 0
 fi
 
 out=docs/BENCHMARKS.md
 tables=$(mktemp)
+figures=$(mktemp)
 start_server sqlite
-bench --label "SQLite" --users 200 --rates 250,500,1000,2000,4000 --seconds 10 --markdown "$tables"
+bench --label "Whisper, SQLite" --chart w2 --csv "$figures" --users 200 --rates 250,500,1000,2000,4000 --seconds 10 --markdown "$tables"
 stop_server
 start_server sqlite-groups
-bench --label "SQLite" --users 200 --chat-size 20 --rates 50,100,200,400 --seconds 10 --markdown "$tables"
+bench --label "Whisper, SQLite" --chart w3-20 --csv "$figures" --users 200 --chat-size 20 --rates 50,100,200,400 --seconds 10 --markdown "$tables"
 stop_server
 start_server sqlite-large-group
-bench --label "SQLite" --users 500 --chat-size 500 --rates 5,10,20,40 --seconds 10 --markdown "$tables"
+bench --label "Whisper, SQLite" --chart w3-500 --csv "$figures" --users 500 --chat-size 500 --rates 5,10,20,40 --seconds 10 --markdown "$tables"
 stop_server
 start_relay
-bench --label "the ceiling" --workload relay --users 200 --chat-size 20 --rates 50,100,200,400,800,1600 --seconds 10 --markdown "$tables"
+bench --label "bare relay" --chart w3-20 --csv "$figures" --workload relay --users 200 --chat-size 20 --rates 50,100,200,400,800,1600 --seconds 10 --markdown "$tables"
 stop_server
 start_relay
-bench --label "the ceiling" --workload relay --users 500 --chat-size 500 --rates 5,10,20,40,80,160 --seconds 10 --markdown "$tables"
+bench --label "bare relay" --chart w3-500 --csv "$figures" --workload relay --users 500 --chat-size 500 --rates 5,10,20,40,80,160 --seconds 10 --markdown "$tables"
 stop_server
 start_server sqlite-history
-bench --label "SQLite" --workload history --users 50 --history 10000 --seconds 10 --markdown "$tables"
+bench --label "Whisper, SQLite" --workload history --users 50 --history 10000 --seconds 10 --markdown "$tables"
 stop_server
 install_missing && start_postgres
 start_server postgres Whisper__Database__Provider=Postgres ConnectionStrings__Whisper="$WHISPER_TEST_POSTGRES;Database=whisper_bench"
-bench --label "PostgreSQL" --users 200 --rates 250,500,1000,2000,4000 --seconds 10 --markdown "$tables"
+bench --label "Whisper, PostgreSQL" --chart w2 --csv "$figures" --users 200 --rates 250,500,1000,2000,4000 --seconds 10 --markdown "$tables"
 stop_server
+
+dotnet bench/Whisper.Bench/bin/Release/net10.0/Whisper.Bench.dll plot --csv "$figures" --out docs/benchmarks \
+  --title "w2=W2 one-to-one: latency against offered load" "w3-20=W3 groups of 20: latency against offered load" \
+  "w3-500=W3 a group of 500: latency against offered load"
 
 # The tables replace what is between the markers; the rest of the file is written by people.
 {
@@ -94,6 +101,10 @@ stop_server
   echo "$(free -g | awk '/Mem:/ {print $2}') GiB, load generator and server on the same machine over loopback. Latency is from"
   echo "the sender's hub call to each recipient's event, on the load generator's clock; every copy is counted."
   echo "SQLite runs with \`synchronous=FULL\`; the PostgreSQL test instance with \`fsync=off\`."
+  echo
+  echo "![W2 one-to-one](benchmarks/w2.png)"
+  echo "![W3 groups of 20](benchmarks/w3-20.png)"
+  echo "![W3 a group of 500](benchmarks/w3-500.png)"
   cat "$tables"
   echo "<!-- results:end -->"
 } >"$tables.block"
@@ -102,5 +113,5 @@ awk -v block="$tables.block" '
   /<!-- results:end -->/ { skipping = 0; next }
   !skipping { print }
   END { if (!found) while ((getline line < block) > 0) print line }' "$out" >"$out.new" && mv "$out.new" "$out"
-rm -f "$tables" "$tables.block"
+rm -f "$tables" "$tables.block" "$figures"
 echo "wrote $out"

@@ -15,7 +15,10 @@ var warmUp = new Option<int>("--warm-up") { Description = "Seconds of load at th
 var workloadName = new Option<string>("--workload") { Description = "chat (W2, W3: sends at rising rates), relay (the same against bench/Whisper.Relay) or history (W4: catch-up and reading over HTTP).", DefaultValueFactory = _ => "chat" };
 var historySize = new Option<int>("--history") { Description = "W4: messages in the group that is read.", DefaultValueFactory = _ => 10_000 };
 
-var root = new RootCommand("Whisper load generator") { workloadName, historySize, server, users, chatSize, rates, seconds, serverPid, label, output, warmUp };
+var csv = new Option<FileInfo?>("--csv") { Description = "Append each load's figures to this CSV, for the charts." };
+var chart = new Option<string>("--chart") { Description = "The chart these figures belong on (with --csv).", DefaultValueFactory = _ => "chat" };
+
+var root = new RootCommand("Whisper load generator") { csv, chart, workloadName, historySize, server, users, chatSize, rates, seconds, serverPid, label, output, warmUp };
 root.SetAction(async (parse, cancellationToken) =>
 {
     if (parse.GetValue(workloadName) == "history")
@@ -67,7 +70,24 @@ root.SetAction(async (parse, cancellationToken) =>
         await File.AppendAllTextAsync(file.FullName, table + Environment.NewLine, cancellationToken);
     }
 
+    if (parse.GetValue(csv) is { } csvFile)
+    {
+        await Plots.AppendAsync(csvFile, parse.GetValue(chart)!, parse.GetValue(label)!, results, cancellationToken);
+    }
+
     // Nothing may be lost or duplicated, whatever the load.
     return results.All(r => r.Lost == 0 && r.Duplicated == 0) ? 0 : 1;
 });
+// bench plot --csv figures.csv --out docs/benchmarks: the charts for docs/BENCHMARKS.md.
+var plotCsv = new Option<FileInfo>("--csv") { Description = "Figures written by --csv runs.", Required = true };
+var plotOut = new Option<DirectoryInfo>("--out") { Description = "Where the PNGs go.", Required = true };
+var plotTitle = new Option<string[]>("--title") { Description = "chart=title, one per chart.", AllowMultipleArgumentsPerToken = true };
+var plotCommand = new Command("plot", "Draws latency against offered load for every chart in the CSV.") { plotCsv, plotOut, plotTitle };
+plotCommand.SetAction(parse =>
+{
+    var titles = (parse.GetValue(plotTitle) ?? []).Select(t => t.Split('=', 2)).ToDictionary(t => t[0], t => t[1]);
+    Plots.Draw(parse.GetValue(plotCsv)!, parse.GetValue(plotOut)!, titles);
+});
+root.Subcommands.Add(plotCommand);
+
 return await root.Parse(args).InvokeAsync();
