@@ -56,6 +56,7 @@ if $quick; then
   bench --label "SQLite (smoke run)" --users 20 --rates 100 --seconds 2 --warm-up 2
   bench --label "SQLite (smoke run)" --users 20 --chat-size 10 --rates 20 --seconds 2 --warm-up 0
   bench --label "SQLite (smoke run)" --workload history --users 5 --history 500 --seconds 1
+  bench --label "SQLite (smoke run)" --workload connections --users 5 --steps 50
   stop_server
   start_relay
   bench --label "smoke run" --workload relay --users 20 --chat-size 10 --rates 20 --seconds 2 --warm-up 0 --csv "$services_dir/figures.csv"
@@ -81,6 +82,10 @@ bench --label "bare relay" --chart w3-20 --csv "$figures" --workload relay --use
 stop_server
 start_relay
 bench --label "bare relay" --chart w3-500 --csv "$figures" --workload relay --users 500 --chat-size 500 --rates 5,10,20,40,80,160 --seconds 10 --markdown "$tables"
+stop_server
+# 19,000: this machine's containers allow 20,000 open files per process (a hard limit root cannot raise).
+start_server sqlite-connections
+bench --label "Whisper, SQLite" --workload connections --users 100 --steps 1000,5000,10000,19000 --markdown "$tables"
 stop_server
 start_server sqlite-history
 bench --label "Whisper, SQLite" --workload history --users 50 --history 10000 --seconds 10 --markdown "$tables"

@@ -12,15 +12,30 @@ var label = new Option<string>("--label") { Description = "What this run measure
 var output = new Option<FileInfo?>("--markdown") { Description = "Append the result table to this file." };
 var warmUp = new Option<int>("--warm-up") { Description = "Seconds of load at the lowest rate before measuring, so the server's JIT has settled.", DefaultValueFactory = _ => 10 };
 
-var workloadName = new Option<string>("--workload") { Description = "chat (W2, W3: sends at rising rates), relay (the same against bench/Whisper.Relay) or history (W4: catch-up and reading over HTTP).", DefaultValueFactory = _ => "chat" };
+var workloadName = new Option<string>("--workload") { Description = "chat (W2, W3: sends at rising rates), connections (W1: idle connections in steps), relay (the same against bench/Whisper.Relay) or history (W4: catch-up and reading over HTTP).", DefaultValueFactory = _ => "chat" };
+var steps = new Option<string>("--steps") { Description = "W1: connections to hold, in steps, comma separated.", DefaultValueFactory = _ => "1000,5000,10000" };
 var historySize = new Option<int>("--history") { Description = "W4: messages in the group that is read.", DefaultValueFactory = _ => 10_000 };
 
 var csv = new Option<FileInfo?>("--csv") { Description = "Append each load's figures to this CSV, for the charts." };
 var chart = new Option<string>("--chart") { Description = "The chart these figures belong on (with --csv).", DefaultValueFactory = _ => "chat" };
 
-var root = new RootCommand("Whisper load generator") { csv, chart, workloadName, historySize, server, users, chatSize, rates, seconds, serverPid, label, output, warmUp };
+var root = new RootCommand("Whisper load generator") { csv, chart, workloadName, steps, historySize, server, users, chatSize, rates, seconds, serverPid, label, output, warmUp };
 root.SetAction(async (parse, cancellationToken) =>
 {
+    if (parse.GetValue(workloadName) == "connections")
+    {
+        await using var connections = new ConnectionsWorkload(new Uri(parse.GetValue(server)!), parse.GetValue(users), parse.GetValue(serverPid));
+        await connections.SetUpAsync(cancellationToken);
+        var held = await connections.RunAsync(parse.GetValue(steps)!.Split(',').Select(int.Parse).ToList(), cancellationToken);
+        Console.WriteLine(held);
+        if (parse.GetValue(output) is { } connectionsFile)
+        {
+            await File.AppendAllTextAsync(connectionsFile.FullName, held + Environment.NewLine, cancellationToken);
+        }
+
+        return 0;
+    }
+
     if (parse.GetValue(workloadName) == "history")
     {
         var history = new HistoryWorkload(new Uri(parse.GetValue(server)!), parse.GetValue(users), parse.GetValue(historySize), parse.GetValue(serverPid));
