@@ -57,6 +57,7 @@ if $quick; then
   bench --label "SQLite (smoke run)" --users 20 --chat-size 10 --rates 20 --seconds 2 --warm-up 0
   bench --label "SQLite (smoke run)" --workload history --users 5 --history 500 --seconds 1
   bench --label "SQLite (smoke run)" --workload connections --users 5 --steps 50
+  bench --label "SQLite (smoke run)" --workload receipts --users 10 --rates 50
   stop_server
   start_relay
   bench --label "smoke run" --workload relay --users 20 --chat-size 10 --rates 20 --seconds 2 --warm-up 0 --csv "$services_dir/figures.csv"
@@ -86,6 +87,9 @@ stop_server
 # 19,000: this machine's containers allow 20,000 open files per process (a hard limit root cannot raise).
 start_server sqlite-connections
 bench --label "Whisper, SQLite" --workload connections --users 100 --steps 1000,5000,10000,19000 --markdown "$tables"
+stop_server
+start_server sqlite-receipts
+bench --label "Whisper, SQLite" --workload receipts --users 500 --rates 100,250,500,1000 --markdown "$tables"
 stop_server
 start_server sqlite-history
 bench --label "Whisper, SQLite" --workload history --users 50 --history 10000 --seconds 10 --markdown "$tables"

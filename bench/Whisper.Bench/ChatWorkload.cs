@@ -130,12 +130,12 @@ public sealed record LoadResult(
     public string ToRow() =>
         $"| {OfferedRate:N0} | {DeliveriesPerSecond:N0} | {P50:F1} | {P99:F1} | {P999:F1} | {Sent:N0} | {Acknowledged:N0} | {Lost} | {Duplicated} | {ServerCpuPercent:F0} | {ServerRssMiB:F0} |";
 
-    public static string Table(string title, IEnumerable<LoadResult> results) =>
+    public static string Table(string title, IEnumerable<LoadResult> results, string offered = "offered msg/s", string delivered = "deliveries/s") =>
         $"""
 
         ### {title}
 
-        | offered msg/s | deliveries/s | p50 ms | p99 ms | p99.9 ms | sent | acknowledged | lost | duplicated | server CPU % | server RSS MiB |
+        | {offered} | {delivered} | p50 ms | p99 ms | p99.9 ms | sent | acknowledged | lost | duplicated | server CPU % | server RSS MiB |
         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
         {string.Join(Environment.NewLine, results.Select(r => r.ToRow()))}
 

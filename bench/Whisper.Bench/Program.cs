@@ -12,7 +12,7 @@ var label = new Option<string>("--label") { Description = "What this run measure
 var output = new Option<FileInfo?>("--markdown") { Description = "Append the result table to this file." };
 var warmUp = new Option<int>("--warm-up") { Description = "Seconds of load at the lowest rate before measuring, so the server's JIT has settled.", DefaultValueFactory = _ => 10 };
 
-var workloadName = new Option<string>("--workload") { Description = "chat (W2, W3: sends at rising rates), connections (W1: idle connections in steps), relay (the same against bench/Whisper.Relay) or history (W4: catch-up and reading over HTTP).", DefaultValueFactory = _ => "chat" };
+var workloadName = new Option<string>("--workload") { Description = "chat (W2, W3: sends at rising rates), connections (W1: idle connections in steps), receipts (W5: a read-marking storm in one group of --users), relay (the same against bench/Whisper.Relay) or history (W4: catch-up and reading over HTTP).", DefaultValueFactory = _ => "chat" };
 var steps = new Option<string>("--steps") { Description = "W1: connections to hold, in steps, comma separated.", DefaultValueFactory = _ => "1000,5000,10000" };
 var historySize = new Option<int>("--history") { Description = "W4: messages in the group that is read.", DefaultValueFactory = _ => 10_000 };
 
@@ -34,6 +34,28 @@ root.SetAction(async (parse, cancellationToken) =>
         }
 
         return 0;
+    }
+
+    if (parse.GetValue(workloadName) == "receipts")
+    {
+        await using var receipts = new ReceiptsWorkload(new Uri(parse.GetValue(server)!), parse.GetValue(users), parse.GetValue(serverPid));
+        await receipts.SetUpAsync(cancellationToken);
+        var rounds = new List<LoadResult>();
+        foreach (var rate in parse.GetValue(rates)!.Split(',').Select(int.Parse))
+        {
+            rounds.Add(await receipts.RunAsync(rate, cancellationToken));
+            Console.WriteLine(rounds[^1].ToRow());
+        }
+
+        var storm = LoadResult.Table($"W5 read receipts: {parse.GetValue(label)}, one group of {parse.GetValue(users)} members, each marking one message read (MarkRead over the hub)",
+            rounds, offered: "offered marks/s", delivered: "receipt events/s");
+        Console.WriteLine(storm);
+        if (parse.GetValue(output) is { } receiptsFile)
+        {
+            await File.AppendAllTextAsync(receiptsFile.FullName, storm + Environment.NewLine, cancellationToken);
+        }
+
+        return rounds.All(r => r.Lost == 0 && r.Duplicated == 0) ? 0 : 1;
     }
 
     if (parse.GetValue(workloadName) == "history")

@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using HdrHistogram;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Whisper.Client;
+
+namespace Whisper.Bench;
+
+/// <summary>
+/// W5: a read-marking storm in one large group. A message arrives; every other member marks it read
+/// (the hub's MarkRead) at an open-loop rate, and every member's connection receives every advance as a
+/// receiptUpdated event. Latency is from the mark call to each member's event; every event is counted.
+/// </summary>
+public sealed class ReceiptsWorkload(Uri server, int members, int? serverPid) : IAsyncDisposable
+{
+    private readonly List<HubConnection> connections = [];
+    private readonly Dictionary<Guid, int> memberIndex = [];
+    // Keyed by (seq * members + marking member) * members + receiving member.
+    private readonly ConcurrentDictionary<long, int> copies = new();
+    private long[] markedAt = [];
+    private long seqOfRound;
+    private LongHistogram histogram = new(TimeStamp.Seconds(60), 3);
+    private Guid chatId;
+
+    public async Task SetUpAsync(CancellationToken cancellationToken)
+    {
+        using var throttle = new SemaphoreSlim(8);
+        var clients = await Task.WhenAll(Enumerable.Range(0, members).Select(async _ =>
+        {
+            await throttle.WaitAsync(cancellationToken);
+            try
+            {
+                var client = new WhisperClient(server);
+                await client.RegisterAsync($"bench{Guid.NewGuid():N}"[..24], "benchmark password", cancellationToken: cancellationToken);
+                return client;
+            }
+            finally
+            {
+                throttle.Release();
+            }
+        }));
+
+        for (var i = 0; i < clients.Length; i++)
+        {
+            memberIndex[clients[i].Session!.User.Id] = i;
+        }
+
+        chatId = (await clients[0].CreateGroupAsync("receipts", clients.Skip(1).Select(c => c.Session!.User.Id), cancellationToken)).Id;
+        foreach (var client in clients)
+        {
+            var connection = new HubConnectionBuilder()
+                .WithUrl(new Uri(server, "hubs/chat"), options =>
+                {
+                    options.AccessTokenProvider = () => client.GetAccessTokenAsync();
+                    options.SkipNegotiation = true;
+                    options.Transports = HttpTransportType.WebSockets;
+                })
+                .AddMessagePackProtocol()
+                .Build();
+            var recipient = memberIndex[client.Session!.User.Id];
+            connection.On<ReceiptUpdate>("receiptUpdated", receipt => Received(receipt, recipient));
+            await connection.StartAsync(cancellationToken);
+            connections.Add(connection);
+        }
+    }
+
+    private void Received(ReceiptUpdate receipt, int recipient)
+    {
+        var seq = Volatile.Read(ref seqOfRound);
+        if (receipt.Status != ReceiptStatus.Read || receipt.Seq != seq || !memberIndex.TryGetValue(receipt.UserId, out var marker))
+        {
+            return;
+        }
+
+        if (copies.AddOrUpdate((seq * members + marker) * members + recipient, 1, (_, count) => count + 1) == 1)
+        {
+            var latency = Stopwatch.GetTimestamp() - Volatile.Read(ref markedAt[marker]);
+            lock (histogram)
+            {
+                histogram.RecordValue(latency);
+            }
+        }
+    }
+
+    /// <summary>One round: a new message, then every member but its sender marks it read, <paramref name="rate"/> marks per second.</summary>
+    public async Task<LoadResult> RunAsync(int rate, CancellationToken cancellationToken)
+    {
+        copies.Clear();
+        histogram = new LongHistogram(TimeStamp.Seconds(60), 3);
+        markedAt = new long[members];
+        var message = await connections[0].InvokeAsync<Message>("SendMessage", chatId.ToString(), new NewMessage("read me"), cancellationToken);
+        Volatile.Write(ref seqOfRound, message.Seq);
+        var acknowledged = 0;
+        var failed = 0;
+        var cpuBefore = ProcessStats.CpuTime(serverPid);
+        var clock = Stopwatch.StartNew();
+        var marks = new List<Task>(members - 1);
+        for (var marker = 1; marker < members; marker++)
+        {
+            var due = TimeSpan.FromSeconds((double)(marker - 1) / rate);
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed, cancellationToken);
+            }
+
+            Volatile.Write(ref markedAt[marker], Stopwatch.GetTimestamp());
+            marks.Add(Mark(marker));
+        }
+
+        await Task.WhenAll(marks);
+        var markingTook = clock.Elapsed;
+        // Every member's connection hears every member's advance, its own included.
+        var expected = (long)acknowledged * members;
+        using var settle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        settle.CancelAfter(TimeSpan.FromSeconds(15));
+        while (copies.Count < expected && !settle.IsCancellationRequested)
+        {
+            await Task.Delay(50, CancellationToken.None);
+        }
+
+        var elapsed = clock.Elapsed;
+        var cpu = ProcessStats.CpuTime(serverPid) - cpuBefore;
+        double Ms(double percentile) => histogram.TotalCount == 0 ? double.NaN : histogram.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
+        return new LoadResult(
+            rate, members - 1, acknowledged, failed,
+            Deliveries: copies.Count,
+            Lost: expected - copies.Count,
+            Duplicated: copies.Values.Count(count => count > 1),
+            DeliveriesPerSecond: copies.Count / markingTook.TotalSeconds,
+            P50: Ms(50), P99: Ms(99), P999: Ms(99.9),
+            ServerCpuPercent: cpu is { } used ? used.TotalSeconds / elapsed.TotalSeconds * 100 : null,
+            ServerRssMiB: ProcessStats.RssMiB(serverPid));
+
+        async Task Mark(int marker)
+        {
+            try
+            {
+                await connections[marker].InvokeAsync("MarkRead", chatId.ToString(), message.Seq, cancellationToken);
+                Interlocked.Increment(ref acknowledged);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                Interlocked.Increment(ref failed);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var connection in connections)
+        {
+            await connection.DisposeAsync();
+        }
+    }
+}
