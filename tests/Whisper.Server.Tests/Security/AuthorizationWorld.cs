@@ -10,7 +10,7 @@ namespace Whisper.Server.Tests.Security;
 
 /// <summary>
 /// The users of the authorization matrix, registered once (password hashing is slow), and a fresh
-/// group with a message and a file for every case. Counts the cases for the reliability report.
+/// group with a message and a file for every case. Counts the cases for the security report.
 /// </summary>
 public sealed class AuthorizationWorld(SharedServer server) : IAsyncLifetime
 {
@@ -51,7 +51,7 @@ public sealed class AuthorizationWorld(SharedServer server) : IAsyncLifetime
         // A run filtered down to the coverage checks tried no case: it has nothing to report.
         if (Tally.Tried > 0)
         {
-            ReliabilityReport.Write(Family, Tally.Tried, Tally.Failures);
+            SecurityReport.Write(Family, Tally.Tried, Tally.Failures);
         }
 
         return ValueTask.CompletedTask;

@@ -1,12 +1,13 @@
 namespace Whisper.Server.Tests.Security;
 
 /// <summary>
-/// One markdown row per test family (family, cases tried, failures), appended to the file named by
-/// WHISPER_RELIABILITY_REPORT when it is set, and shown in the test output.
+/// One markdown row per hostile-input test family (family, cases tried, failures), appended to the file
+/// named by WHISPER_SECURITY_REPORT when it is set, and shown in the test output. (The fault-injection
+/// tests keep their own table under WHISPER_RELIABILITY_REPORT.)
 /// </summary>
-public static class ReliabilityReport
+public static class SecurityReport
 {
-    public const string Variable = "WHISPER_RELIABILITY_REPORT";
+    public const string Variable = "WHISPER_SECURITY_REPORT";
 
     private static readonly Lock FileLock = new();
 
