@@ -1,5 +1,8 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
 
 namespace Whisper.Server.Operations;
 
@@ -29,5 +32,24 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
                 Detail = detail,
             },
         });
+    }
+}
+
+/// <summary>
+/// The default writer honours <c>Accept</c> and writes nothing for a client that accepts no JSON, which
+/// left such a client with a bare status (or "Status Code: 401" as text). An API error always says
+/// what was wrong, so when no other writer will, this one writes the problem as JSON anyway.
+/// </summary>
+internal sealed class FallbackProblemWriter(IOptions<JsonOptions> json) : IProblemDetailsWriter
+{
+    public bool CanWrite(ProblemDetailsContext context) => true;
+
+    public ValueTask WriteAsync(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        problem.Status ??= context.HttpContext.Response.StatusCode;
+        problem.Title ??= ReasonPhrases.GetReasonPhrase(problem.Status.Value);
+        return new ValueTask(context.HttpContext.Response.WriteAsJsonAsync(
+            problem, problem.GetType(), json.Value.SerializerOptions, "application/problem+json", context.HttpContext.RequestAborted));
     }
 }
