@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
 using Whisper.Server.Tests.Infrastructure;
 
 namespace Whisper.Server.Tests.Security;
@@ -71,5 +73,46 @@ public sealed class HostileInputRegressionTests(RegressionFixture fixture) : ICl
 
         var problem = await response.ShouldBeProblem(HttpStatusCode.UnsupportedMediaType);
         Assert.Contains("UTF-8", problem.Detail);
+    });
+
+    /// <summary>
+    /// The hub's 64 KB frame limit was set on options SignalR never read, so the global 32 KB applied and
+    /// a 40 KB call closed the connection instead of getting its answer. Found as
+    /// MarkDelivered("{chat id in braces}", {"clientMessageId":"aaa… (40 KB)"}).
+    /// </summary>
+    [Fact]
+    public Task A_hub_call_of_40_KB_gets_a_refusal_and_the_connection_stays_up() => fixture.Tally.RunAsync(async () =>
+    {
+        var user = await Server.RegisterAsync();
+        var group = await user.GroupAsync("Frames");
+        await using var device = await Device.ConnectAsync(Server, user);
+
+        await Assert.ThrowsAsync<HubException>(() =>
+            device.Connection.InvokeCoreAsync("MarkDelivered", [group.Id.ToString("B").ToUpperInvariant(), new { clientMessageId = new string('a', 40_000) }]));
+
+        Assert.Equal(HubConnectionState.Connected, device.Connection.State);
+        // And the connection still works.
+        await device.Connection.InvokeCoreAsync("Typing", [group.Id.ToString()]);
+    });
+
+    /// <summary>The limit itself is real: a frame over 64 KB ends the connection (SignalR's answer to it).</summary>
+    [Fact]
+    public Task A_hub_call_over_64_KB_closes_the_connection() => fixture.Tally.RunAsync(async () =>
+    {
+        var user = await Server.RegisterAsync();
+        var group = await user.GroupAsync("Frames");
+        await using var device = await Device.ConnectAsync(Server, user);
+        var closed = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        device.Connection.Closed += exception =>
+        {
+            closed.TrySetResult(exception);
+            return Task.CompletedTask;
+        };
+
+        await Assert.ThrowsAnyAsync<Exception>(() =>
+            device.Connection.InvokeCoreAsync("SendMessage", [group.Id.ToString(), new { content = "hi", padding = new string('a', 70_000) }]));
+
+        await closed.Task.WaitAsync(Waits.Event);
+        Assert.Equal(HubConnectionState.Disconnected, device.Connection.State);
     });
 }
