@@ -25,6 +25,7 @@ public static class RealtimeExtensions
             {
                 hub.MaximumReceiveMessageSize = 64 * 1024;
                 hub.EnableDetailedErrors = false;
+                hub.AddFilter<DepartedCallerFilter>();
             });
         services.AddOptions<HubOptions<ChatHub>>().Configure<IOptions<WhisperOptions>>((hub, whisper) =>
         {

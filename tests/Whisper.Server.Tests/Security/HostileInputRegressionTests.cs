@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.EntityFrameworkCore;
 using Whisper.Server.Tests.Infrastructure;
 
 namespace Whisper.Server.Tests.Security;
@@ -114,5 +115,32 @@ public sealed class HostileInputRegressionTests(RegressionFixture fixture) : ICl
 
         await closed.Task.WaitAsync(Waits.Event);
         Assert.Equal(HubConnectionState.Disconnected, device.Connection.State);
+    });
+
+    /// <summary>
+    /// A call still running when its caller left was cancelled, and SignalR logged that as a failed invocation,
+    /// at Error. Found as a Close message from the client, then {"type":1,…,"target":"Typing",…}.
+    /// </summary>
+    [Fact]
+    public Task A_call_cut_short_by_its_caller_leaving_is_not_logged_as_an_error() => fixture.Tally.RunAsync(async () =>
+    {
+        var user = await Server.RegisterAsync();
+        var group = await user.GroupAsync("Leaving");
+        var errorsBefore = Server.Errors.Count;
+        using var timeout = new CancellationTokenSource(Waits.Event);
+
+        await using (var hub = await RawHub.ConnectAsync(Server, user.Session.AccessToken))
+        {
+            var separator = RawHub.RecordSeparator;
+            await hub.SendAsync(Encoding.UTF8.GetBytes(
+                $"{{\"type\":7}}{separator}{{\"type\":1,\"invocationId\":\"1\",\"target\":\"Typing\",\"arguments\":[\"{group.Id}\"]}}{separator}"), timeout.Token);
+            Assert.Null(await hub.CompletionOfAsync("1", [], timeout.Token));
+        }
+
+        // Its last connection gone, the user is offline (last seen stored) once the server is done with the connection.
+        await Waits.UntilAsync(
+            async () => await Server.QueryStoreAsync(db => db.Users.Where(u => u.Id == user.Id).Select(u => u.LastSeenAt).SingleAsync()) is not null,
+            "the user to go offline");
+        Assert.Empty(Server.Errors.UnexpectedSince(errorsBefore));
     });
 }
