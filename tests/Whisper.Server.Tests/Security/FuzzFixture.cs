@@ -34,7 +34,7 @@ public sealed class FuzzFixture : IAsyncLifetime
         ? seed
         : (ulong)Random.Shared.NextInt64();
 
-    /// <summary>Bounded so that the whole family runs in well under a minute on two cores.</summary>
+    /// <summary>Bounded so that the whole Security folder runs in about a minute on two busy cores (most of it the endpoints).</summary>
     public int CasesPerEndpoint { get; } = int.TryParse(Environment.GetEnvironmentVariable("WHISPER_FUZZ_CASES"), CultureInfo.InvariantCulture, out var cases) ? cases : 24;
 
     public int HubCases => CasesPerEndpoint * 6;
