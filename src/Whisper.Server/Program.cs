@@ -32,6 +32,7 @@ await app.PrepareWhisperDataAsync();
 app.UseSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseKnownRequestCharsets();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseAuthentication();

@@ -17,6 +17,8 @@ public static class OperationsExtensions
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.Configure<RouteOptions>(options => options.SetParameterPolicy<ClientRouteConstraint>(ClientRouteConstraint.Name));
         services.AddProblemDetails();
+        // After the default writer, which stays first for clients that accept JSON.
+        services.AddSingleton<IProblemDetailsWriter, FallbackProblemWriter>();
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddHealthChecks();
         services.AddSingleton<WhisperMetrics>();

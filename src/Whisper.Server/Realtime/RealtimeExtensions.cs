@@ -18,16 +18,20 @@ public static class RealtimeExtensions
         var services = builder.Services;
         var signalR = services.AddSignalR()
             .AddJsonProtocol(options => OperationsExtensions.ConfigureJson(options.PayloadSerializerOptions))
-            .AddMessagePackProtocol();
-        // The hub reads its own HubOptions<ChatHub>, which SignalR fills from the global options before
-        // ours would apply: configure the hub's options themselves.
+            .AddMessagePackProtocol()
+            // AddHubOptions, not AddOptions: it copies the global options into the hub's and marks them as
+            // set, without which SignalR reads the size limit from the global options (32 KB) instead.
+            .AddHubOptions<ChatHub>(hub =>
+            {
+                hub.MaximumReceiveMessageSize = 64 * 1024;
+                hub.EnableDetailedErrors = false;
+                hub.AddFilter<DepartedCallerFilter>();
+            });
         services.AddOptions<HubOptions<ChatHub>>().Configure<IOptions<WhisperOptions>>((hub, whisper) =>
         {
             var realtime = whisper.Value.Realtime;
             hub.KeepAliveInterval = realtime.KeepAliveInterval;
             hub.ClientTimeoutInterval = realtime.ClientTimeout;
-            hub.MaximumReceiveMessageSize = 64 * 1024;
-            hub.EnableDetailedErrors = false;
         });
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<HubSendThrottle>();
