@@ -78,6 +78,11 @@ public sealed class AuthService(
                 .ToFailure();
         }
 
+        if (TextRules.HasNul(request.Login))
+        {
+            return Failure.Invalid("login", "The login must not contain the NUL character (U+0000).");
+        }
+
         var login = request.Login.Trim().ToLowerInvariant();
         if (throttle.TryAttempt(login) is { } retryAfter)
         {

@@ -142,6 +142,11 @@ public sealed class MessageService(
             return Failure.Conflict("A deleted message cannot be edited.");
         }
 
+        if (TextRules.HasNul(request.Content))
+        {
+            return Failure.Invalid("content", "The content must not contain the NUL character (U+0000).");
+        }
+
         var content = NormalizeContent(request.Content);
         if (content is null && message.FileId is null)
         {
@@ -210,9 +215,9 @@ public sealed class MessageService(
             return failure;
         }
 
-        if (string.IsNullOrWhiteSpace(query) || query.Length > 200)
+        if (string.IsNullOrWhiteSpace(query) || query.Length > 200 || TextRules.HasNul(query))
         {
-            return Failure.Invalid("q", "The search text must be 1-200 characters.");
+            return Failure.Invalid("q", "The search text must be 1-200 characters, without the NUL character (U+0000).");
         }
 
         var take = Limits.Clamp(limit, 20, 50);
@@ -255,7 +260,7 @@ public sealed class MessageService(
     /// <summary>Checks the request and decides the message type.</summary>
     private async Task<Result<MessageType>> ValidateAsync(Guid chatId, SendMessageRequest request, CancellationToken cancellationToken)
     {
-        var errors = new ValidationErrors();
+        var errors = new ValidationErrors().CheckNoNul(request.Content, "content");
         var content = NormalizeContent(request.Content);
         if (content is { Length: > MaxContentLength })
         {

@@ -48,7 +48,7 @@ public static partial class UserRules
             return;
         }
 
-        if (normalized.Length > 254 || !MailAddress.TryCreate(normalized, out var parsed) || parsed.Address != normalized)
+        if (normalized.Length > 254 || TextRules.HasNul(normalized) || !MailAddress.TryCreate(normalized, out var parsed) || parsed.Address != normalized)
         {
             errors.Add("email", "Email is not a valid address.");
         }

@@ -28,8 +28,13 @@ public sealed class UserService(WhisperDbContext db, IPresenceTracker presence)
             user => new LastSeenDto(user.Id, user.Online, user.LastSeenAt),
             failure => failure);
 
-    public async Task<Page<UserDto>> SearchAsync(Guid callerId, string? search, int? limit, CancellationToken cancellationToken)
+    public async Task<Result<Page<UserDto>>> SearchAsync(Guid callerId, string? search, int? limit, CancellationToken cancellationToken)
     {
+        if (TextRules.HasNul(search))
+        {
+            return Failure.Invalid("search", "The search must not contain the NUL character (U+0000).");
+        }
+
         var take = Limits.Clamp(limit, 20, 50);
         var term = search?.Trim().ToLowerInvariant() ?? "";
         if (term.Length == 0)
@@ -58,7 +63,7 @@ public sealed class UserService(WhisperDbContext db, IPresenceTracker presence)
             return Failure.Forbidden("Only the user may change their own profile.");
         }
 
-        var errors = new ValidationErrors();
+        var errors = new ValidationErrors().CheckNoNul(request.About, "about");
         UserRules.CheckDisplayName(request.DisplayName, errors);
         if (request.About is { Length: > UserRules.MaxAbout })
         {

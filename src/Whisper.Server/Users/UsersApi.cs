@@ -26,9 +26,9 @@ public static class UsersApi
         UserService users, ClaimsPrincipal caller, CancellationToken cancellationToken) =>
         (await users.GetMeAsync(caller.UserId(), cancellationToken)).ToOk();
 
-    private static async Task<Ok<Page<UserDto>>> SearchAsync(
+    private static async Task<Results<Ok<Page<UserDto>>, ProblemHttpResult>> SearchAsync(
         string? search, int? limit, UserService users, ClaimsPrincipal caller, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await users.SearchAsync(caller.UserId(), search, limit, cancellationToken));
+        (await users.SearchAsync(caller.UserId(), search, limit, cancellationToken)).ToOk();
 
     private static async Task<Results<Ok<UserDto>, ProblemHttpResult>> GetAsync(
         Guid id, UserService users, ClaimsPrincipal caller, CancellationToken cancellationToken) =>

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.SignalR;
@@ -142,5 +143,52 @@ public sealed class HostileInputRegressionTests(RegressionFixture fixture) : ICl
             async () => await Server.QueryStoreAsync(db => db.Users.Where(u => u.Id == user.Id).Select(u => u.LastSeenAt).SingleAsync()) is not null,
             "the user to go offline");
         Assert.Empty(Server.Errors.UnexpectedSince(errorsBefore));
+    });
+
+    public static TheoryData<string> TextsWithNul =>
+        ["user search", "message search", "message content", "edited content", "hub message content", "login", "registration display name", "profile display name", "profile about"];
+
+    /// <summary>
+    /// PostgreSQL cannot store or compare text holding U+0000, so such a text reached the database and came
+    /// back as a 500 there (SQLite stored it). It is refused alike on every provider. Found as
+    /// GET /api/users?search=%00&amp;limit=2.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TextsWithNul))]
+    public Task Text_holding_a_NUL_character_is_refused_with_a_400_on_every_provider(string field) => fixture.Tally.RunAsync(async () =>
+    {
+        var user = await Server.RegisterAsync();
+        var group = await user.GroupAsync("Nul");
+        var message = await user.SendAsync(group.Id, "before");
+        const string nul = "a\u0000b";
+        var errorsBefore = Server.Errors.Count;
+
+        if (field == "hub message content")
+        {
+            await using var device = await Device.ConnectAsync(Server, user);
+            var refusal = await Assert.ThrowsAsync<HubException>(() => device.Connection.InvokeAsync<object>("SendMessage", group.Id.ToString(), new { content = nul }));
+            Assert.Contains("NUL", refusal.Message);
+        }
+        else
+        {
+            var response = field switch
+            {
+                "user search" => await user.Http.GetAsync("/api/users?search=%00&limit=2"),
+                "message search" => await user.Http.GetAsync($"/api/chats/{group.Id}/messages/search?q=a%00b"),
+                "message content" => await user.Http.PostAsJsonAsync($"/api/chats/{group.Id}/messages", new { content = nul }),
+                "edited content" => await user.Http.PutAsJsonAsync($"/api/messages/{message.Id}", new { content = nul }),
+                "login" => await Server.Anonymous().PostAsJsonAsync("/api/login", new { login = nul, password = "whatever password" }),
+                "registration display name" => await Server.Anonymous().PostAsJsonAsync("/api/register",
+                    new { username = $"nul{Guid.NewGuid():N}"[..20], password = "a long enough password", displayName = nul }),
+                "profile display name" => await user.Http.PutAsJsonAsync($"/api/users/{user.Id}", new { displayName = nul }),
+                "profile about" => await user.Http.PutAsJsonAsync($"/api/users/{user.Id}", new { about = nul }),
+                _ => throw new ArgumentOutOfRangeException(nameof(field)),
+            };
+            await response.ShouldBeProblem(HttpStatusCode.BadRequest);
+        }
+
+        Assert.Empty(Server.Errors.UnexpectedSince(errorsBefore));
+        var history = await user.GetAsync<Common.Page<Messages.MessageDto>>($"/api/chats/{group.Id}/messages");
+        Assert.Equal(["before"], history.Items.Select(m => m.Content));
     });
 }
