@@ -28,7 +28,7 @@ stop_system_ejabberd() {
   local pid tries
   for pid in $(pgrep -f 'beam\.smp.*-mnesia dir "/var/lib/ejabberd"'); do
     echo "stopping the system ejabberd ($pid)"
-    kill "$pid" 2>/dev/null
+    kill "$pid" 2>/dev/null || true
     tries=0
     while kill -0 "$pid" 2>/dev/null && [ $tries -lt 100 ]; do tries=$((tries + 1)); sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
@@ -76,7 +76,9 @@ EOF
   until [ -s "$dir/ejabberd.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$c2s_port") 2>/dev/null; do
     tries=$((tries + 1))
     if [ $tries -gt 600 ]; then
-      echo "ejabberd did not answer on port $c2s_port within 60 s"; tail -n 30 "$dir/log/ejabberd.log" "$dir/log/error.log" 2>/dev/null
+      echo "ejabberd did not answer on port $c2s_port within 60 s"; tail -n 30 "$dir/log/ejabberd.log" "$dir/log/error.log" 2>/dev/null || true
+      EJABBERD_PID=$(cat "$dir/ejabberd.pid" 2>/dev/null || true)
+      stop_ejabberd
       return 1
     fi
     sleep 0.1
@@ -88,11 +90,11 @@ EOF
 
 stop_ejabberd() {
   [ -n "${EJABBERD_PID:-}" ] || return 0
-  kill "$EJABBERD_PID" 2>/dev/null
+  kill "$EJABBERD_PID" 2>/dev/null || true
   local tries=0
   while kill -0 "$EJABBERD_PID" 2>/dev/null && [ $tries -lt 300 ]; do tries=$((tries + 1)); sleep 0.1; done
   kill -9 "$EJABBERD_PID" 2>/dev/null || true
   # A port mapper on this instance's private port, should one have been started.
-  ERL_EPMD_PORT=$ejabberd_epmd_port epmd -kill >/dev/null 2>&1 || true
+  ERL_EPMD_PORT=${ejabberd_epmd_port:-} epmd -kill >/dev/null 2>&1 || true
   EJABBERD_PID=
 }
