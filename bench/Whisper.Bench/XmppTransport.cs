@@ -15,7 +15,8 @@ namespace Whisper.Bench;
 /// Acknowledgement, comparable to Whisper's (stored before the sender hears back): a one-to-one message is
 /// followed by a stream management request &lt;r/&gt;, and it is acknowledged by the first &lt;a h='n'/&gt;
 /// whose count covers it. ejabberd handles a stream's elements in order, and by then it has archived the
-/// message and routed it. A group message is acknowledged when the room reflects it to its sender: a room
+/// message in the sender's archive and routed it (the recipient's copy goes into the recipient's archive
+/// before it is delivered: two rows per message). A group message is acknowledged when the room reflects it to its sender: a room
 /// archives a message before it broadcasts it to the occupants.
 /// </para>
 /// </summary>
