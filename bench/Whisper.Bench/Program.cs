@@ -12,7 +12,7 @@ var label = new Option<string>("--label") { Description = "What this run measure
 var output = new Option<FileInfo?>("--markdown") { Description = "Append the result table to this file." };
 var warmUp = new Option<int>("--warm-up") { Description = "Seconds of load at the lowest rate before measuring, so the server's JIT has settled.", DefaultValueFactory = _ => 10 };
 
-var workloadName = new Option<string>("--workload") { Description = "chat (W2, W3: sends at rising rates), connections (W1: idle connections in steps), receipts (W5: a read-marking storm in one group of --users), relay (the same against bench/Whisper.Relay) or history (W4: catch-up and reading over HTTP).", DefaultValueFactory = _ => "chat" };
+var workloadName = new Option<string>("--workload") { Description = "chat (W2, W3: sends at rising rates), connections (W1: idle connections in steps), receipts (W5: a read-marking storm in one group of --users), relay (the same against bench/Whisper.Relay), xmpp (the same against an XMPP server, --server xmpp://127.0.0.1:PORT/DOMAIN) or history (W4: catch-up and reading over HTTP).", DefaultValueFactory = _ => "chat" };
 var steps = new Option<string>("--steps") { Description = "W1: connections to hold, in steps, comma separated.", DefaultValueFactory = _ => "1000,5000,10000" };
 var historySize = new Option<int>("--history") { Description = "W4: messages in the group that is read.", DefaultValueFactory = _ => 10_000 };
 
@@ -74,9 +74,12 @@ root.SetAction(async (parse, cancellationToken) =>
     }
 
     var size = parse.GetValue(chatSize);
-    IChatTransport transport = parse.GetValue(workloadName) == "relay"
-        ? new BareRelayTransport(new Uri(parse.GetValue(server)!))
-        : new WhisperHubTransport(new Uri(parse.GetValue(server)!));
+    IChatTransport transport = parse.GetValue(workloadName) switch
+    {
+        "relay" => new BareRelayTransport(new Uri(parse.GetValue(server)!)),
+        "xmpp" => new XmppTransport(new Uri(parse.GetValue(server)!)),
+        _ => new WhisperHubTransport(new Uri(parse.GetValue(server)!)),
+    };
     var workload = new ChatWorkload(transport, parse.GetValue(users), size, parse.GetValue(serverPid));
     await workload.SetUpAsync(cancellationToken);
     var offered = parse.GetValue(rates)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToList();
