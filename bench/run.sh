@@ -13,8 +13,9 @@ dotnet build src/Whisper.Server -c Release -nologo -v quiet -p:SkipWebBuild=true
 dotnet build bench/Whisper.Bench -c Release -nologo -v quiet >/dev/null
 dotnet build bench/Whisper.Relay -c Release -nologo -v quiet >/dev/null
 . tests/services.sh
+. bench/ejabberd/ejabberd.sh
 server_pid=
-trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; stop_services' EXIT
+trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; stop_ejabberd; stop_services' EXIT
 
 # Starts a Release server with the given extra environment; sets server_pid and server_url.
 start_server() {
@@ -61,6 +62,15 @@ if $quick; then
   stop_server
   start_relay
   bench --label "smoke run" --workload relay --users 20 --chat-size 10 --rates 20 --seconds 2 --warm-up 0 --csv "$services_dir/figures.csv"
+  stop_server
+  # The peer's client too, when ejabberd can be installed here (it comes from Debian's archive).
+  if start_ejabberd; then
+    dotnet bench/Whisper.Bench/bin/Release/net10.0/Whisper.Bench.dll --server "$ejabberd_url" --server-pid "$EJABBERD_PID" \
+      --workload xmpp --label "ejabberd (smoke run)" --users 10 --chat-size 5 --rates 10 --seconds 2 --warm-up 0
+    stop_ejabberd
+  else
+    echo "ejabberd could not be started: its smoke run is skipped"
+  fi
   dotnet bench/Whisper.Bench/bin/Release/net10.0/Whisper.Bench.dll plot --csv "$services_dir/figures.csv" --out "$services_dir/plots"
   [ -s "$services_dir/plots/chat.png" ] || { echo "the smoke run drew no chart"; exit 1; }
   exit 0
@@ -91,6 +101,18 @@ stop_server
 start_server sqlite-receipts
 bench --label "Whisper, SQLite" --workload receipts --users 500 --rates 100,250,500,1000 --markdown "$tables"
 stop_server
+# The peer: ejabberd with SQLite (WAL, like Whisper's) and its message archive on, a fresh instance per
+# workload as for Whisper. Its rates stop lower: past saturation its backlog outlasts the generator's
+# 30 s send timeout and 15 s settling time, and an acknowledged message not delivered by then counts as lost.
+xmpp() {
+  start_ejabberd
+  dotnet bench/Whisper.Bench/bin/Release/net10.0/Whisper.Bench.dll --server "$ejabberd_url" --server-pid "$EJABBERD_PID" \
+    --workload xmpp --label "ejabberd 23.01, SQLite" --csv "$figures" --markdown "$tables" "$@"
+  stop_ejabberd
+}
+xmpp --chart w2 --users 200 --rates 50,100,250,500 --seconds 10
+xmpp --chart w3-20 --users 200 --chat-size 20 --rates 25,50,100,200 --seconds 10
+xmpp --chart w3-500 --users 500 --chat-size 500 --rates 2,5,10,20 --seconds 10
 start_server sqlite-history
 bench --label "Whisper, SQLite" --workload history --users 50 --history 10000 --seconds 10 --markdown "$tables"
 stop_server
