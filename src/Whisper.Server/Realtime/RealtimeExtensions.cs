@@ -50,7 +50,7 @@ public static class RealtimeExtensions
             services.AddSingleton<RedisClusterEvents>();
             services.AddSingleton<IClusterEvents>(provider => provider.GetRequiredService<RedisClusterEvents>());
             services.AddHostedService(provider => provider.GetRequiredService<RedisClusterEvents>());
-            services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
+            services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"], timeout: RedisHealthCheck.Timeout);
         }
         else
         {
