@@ -197,6 +197,21 @@ public sealed class ServerNode : IAsyncDisposable
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
     }
 
+    /// <summary>
+    /// A gauge or counter from the node's Prometheus endpoint (/metrics), summed over its labels; null
+    /// while the node has not recorded it yet.
+    /// </summary>
+    public async Task<double?> MetricAsync(string name)
+    {
+        using var client = Client();
+        var text = await client.GetStringAsync("/metrics");
+        var values = text.Split('\n')
+            .Where(line => line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is '{' or ' ')
+            .Select(line => double.Parse(line[(line.LastIndexOf('}') is var brace and >= 0 ? brace + 1 : name.Length)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
+        return values.Count > 0 ? values.Sum() : null;
+    }
+
     private async Task<bool> IsReadyAsync()
     {
         if (process?.HasExited == true)
