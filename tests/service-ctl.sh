@@ -14,13 +14,16 @@ as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$
 # Whether something listens on this loopback port.
 port_answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Waits (bounded, 15 s) until a service listens on its port; otherwise prints its log and fails.
-wait_for_port() {
-  local port=$1 name=$2 log=$3 tries=0
-  until port_answers "$port"; do
+# Waits (bounded: 15 s) until "$@" succeeds, that is until the service answers; otherwise prints the
+# tail of its log and fails. Every check also asks whether our own process is alive, so that another
+# program that holds the port (the reason a start fails) is never taken for the service.
+wait_until_serving() {
+  local name=$1 log=$2 tries=0
+  shift 2
+  until "$@"; do
     tries=$((tries + 1))
     if [ $tries -gt 150 ]; then
-      echo "$name did not listen on 127.0.0.1:$port within 15 s; its log ($log):" >&2
+      echo "$name did not start within 15 s; the end of its log ($log):" >&2
       tail -n 50 "$log" >&2 2>/dev/null
       return 1
     fi
@@ -28,24 +31,32 @@ wait_for_port() {
   done
 }
 
+# pg_ctl -w waits (bounded by -t) until its own postmaster accepts connections, or fails when it exits.
 postgres_start() {
   local log=$WHISPER_TEST_SERVICES_DIR/pg/log
   as_postgres "$WHISPER_TEST_POSTGRES_BIN/pg_ctl" -D "$WHISPER_TEST_SERVICES_DIR/pg/data" -l "$log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $WHISPER_TEST_POSTGRES_PORT -k $WHISPER_TEST_SERVICES_DIR/pg -c max_connections=500 -c fsync=off" start >/dev/null \
-    || { echo "PostgreSQL did not start on 127.0.0.1:$WHISPER_TEST_POSTGRES_PORT; its log ($log):" >&2; tail -n 50 "$log" >&2; return 1; }
-  wait_for_port "$WHISPER_TEST_POSTGRES_PORT" PostgreSQL "$log"
+    || { echo "PostgreSQL did not start on 127.0.0.1:$WHISPER_TEST_POSTGRES_PORT; the end of its log ($log):" >&2; tail -n 50 "$log" >&2; return 1; }
 }
 
 postgres_stop() {
   as_postgres "$WHISPER_TEST_POSTGRES_BIN/pg_ctl" -D "$WHISPER_TEST_SERVICES_DIR/pg/data" -m immediate -w -t 60 stop >/dev/null
 }
 
+# Our Redis (the process of the pid file) is alive and answers PING on its port.
+redis_serving() {
+  local pid
+  pid=$(cat "$WHISPER_TEST_SERVICES_DIR/redis.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null &&
+    [ "$(redis-cli -h 127.0.0.1 -p "$WHISPER_TEST_REDIS_PORT" ping 2>/dev/null)" = PONG ]
+}
+
 redis_start() {
   local log=$WHISPER_TEST_SERVICES_DIR/redis.log
+  rm -f "$WHISPER_TEST_SERVICES_DIR/redis.pid"
   redis-server --bind 127.0.0.1 --port "$WHISPER_TEST_REDIS_PORT" --save '' --appendonly no --daemonize yes \
     --dir "$WHISPER_TEST_SERVICES_DIR" --pidfile "$WHISPER_TEST_SERVICES_DIR/redis.pid" --logfile "$log" \
-    || { echo "Redis did not start; its log ($log):" >&2; tail -n 50 "$log" >&2 2>/dev/null; return 1; }
-  wait_for_port "$WHISPER_TEST_REDIS_PORT" Redis "$log"
+    || { echo "Redis did not start; the end of its log ($log):" >&2; tail -n 50 "$log" >&2 2>/dev/null; return 1; }
+  wait_until_serving Redis "$log" redis_serving
 }
 
 redis_stop() {

@@ -54,7 +54,8 @@ start_s3() {
   node tests/s3/node_modules/.bin/s3rver --directory "$services_dir/s3" --address 127.0.0.1 --port "$port" --silent \
     >"$services_dir/s3.log" 2>&1 &
   s3_pid=$!
-  wait_for_port "$port" S3 "$services_dir/s3.log" || return 1
+  s3_serving() { kill -0 "$s3_pid" 2>/dev/null && port_answers "$port"; }
+  wait_until_serving S3 "$services_dir/s3.log" s3_serving || return 1
   export WHISPER_TEST_S3="http://127.0.0.1:$port"
 }
 
