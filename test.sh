@@ -24,8 +24,9 @@ echo "== web client unit tests (Vitest)"
 (cd src/web && npx vitest run --reporter=default --reporter=junit --outputFile.junit="$results/web.junit.xml"); ran $?
 
 echo "== server integration tests (SQLite)"
-# A hung test fails the run after 5 minutes instead of stalling CI.
-dotnet test tests/Whisper.Server.Tests -c Release --no-build --blame-hang-timeout 5m \
+# A hung test fails the run after 5 minutes instead of stalling CI. The fault tests (Faults/) of both
+# server passes add one row each to reliability.md, printed at the end.
+WHISPER_RELIABILITY_REPORT=$results/reliability.md dotnet test tests/Whisper.Server.Tests -c Release --no-build --blame-hang-timeout 5m \
   --logger "trx;LogFilePrefix=server" --logger "console;verbosity=minimal" --results-directory "$results"; ran $?
 
 echo "== browser tests (Playwright driving Debian's Chromium)"
@@ -37,11 +38,15 @@ echo "== server integration tests again, scaled out: PostgreSQL, Redis and S3 (p
 install_missing && start_postgres && start_redis && start_s3 || { echo "could not start PostgreSQL, Redis and S3"; exit 1; }
 # Configured as an operator would, through the environment; the two-node tests run in this pass.
 Whisper__Redis=$WHISPER_TEST_REDIS Whisper__Storage__Provider=S3 Whisper__Storage__ServiceUrl=$WHISPER_TEST_S3 \
-Whisper__Storage__AccessKey=S3RVER Whisper__Storage__SecretKey=S3RVER dotnet test tests/Whisper.Server.Tests -c Release --no-build --blame-hang-timeout 5m \
+Whisper__Storage__AccessKey=S3RVER Whisper__Storage__SecretKey=S3RVER WHISPER_RELIABILITY_REPORT=$results/reliability.md dotnet test tests/Whisper.Server.Tests -c Release --no-build --blame-hang-timeout 5m \
   --logger "trx;LogFilePrefix=postgres" --logger "console;verbosity=minimal" --results-directory "$results"; ran $?
 
 echo "== benchmark harness smoke run (bench/run.sh --quick)"
 bench/run.sh --quick; ran $?
+
+echo
+echo "== reliability under faults ($results/reliability.md)"
+if [ -s "$results/reliability.md" ]; then cat "$results/reliability.md"; else echo "(no fault test wrote a row)"; fi
 
 # One closing line over every runner's results: .NET's TRX counters and Vitest's JUnit totals.
 read -r passed failed skipped < <({

@@ -3,11 +3,16 @@
 
 services_dir=$(mktemp -d /tmp/whisper-services.XXXXXX)
 chmod 755 "$services_dir"
+# The fault tests stop and start these services with tests/service-ctl.sh, which finds them through these.
+export WHISPER_TEST_SERVICES_DIR=$services_dir
+. "$(dirname "${BASH_SOURCE[0]}")/service-ctl.sh"
 
+# A port below Linux's ephemeral range (32768-60999 by default, /proc/sys/net/ipv4/ip_local_port_range): a
+# port in that range can be taken by any outgoing connection, such as a load test's, before the service binds it.
 free_port() {
   local port
-  for port in $(shuf -i 20000-60000 -n 100); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+  for port in $(shuf -i 20000-32767 -n 100); do
+    if ! port_answers "$port"; then echo "$port"; return 0; fi
   done
   return 1
 }
@@ -22,41 +27,35 @@ install_missing() {
   fi
 }
 
-# PostgreSQL refuses to run as root: as root, run it as the postgres user the package created.
-as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-
 start_postgres() {
-  local bin port
-  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-  port=$(free_port)
+  export WHISPER_TEST_POSTGRES_BIN WHISPER_TEST_POSTGRES_PORT
+  WHISPER_TEST_POSTGRES_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  WHISPER_TEST_POSTGRES_PORT=$(free_port) || return 1
   mkdir -p "$services_dir/pg"
   [ "$(id -u)" = 0 ] && chown postgres "$services_dir/pg"
-  as_postgres "$bin/initdb" -D "$services_dir/pg/data" -A trust -U postgres --no-sync >/dev/null
-  as_postgres "$bin/pg_ctl" -D "$services_dir/pg/data" -l "$services_dir/pg/log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $services_dir/pg -c max_connections=500 -c fsync=off" start >/dev/null
-  export WHISPER_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres"
-  postgres_bin=$bin
+  as_postgres "$WHISPER_TEST_POSTGRES_BIN/initdb" -D "$services_dir/pg/data" -A trust -U postgres --no-sync >/dev/null || return 1
+  postgres_start || return 1
+  export WHISPER_TEST_POSTGRES="Host=127.0.0.1;Port=$WHISPER_TEST_POSTGRES_PORT;Username=postgres"
+  postgres_bin=$WHISPER_TEST_POSTGRES_BIN
 }
 
 start_redis() {
-  local port
-  port=$(free_port)
-  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize yes \
-    --dir "$services_dir" --pidfile "$services_dir/redis.pid" --logfile "$services_dir/redis.log"
-  export WHISPER_TEST_REDIS="127.0.0.1:$port"
+  export WHISPER_TEST_REDIS_PORT
+  WHISPER_TEST_REDIS_PORT=$(free_port) || return 1
+  redis_start || return 1
+  export WHISPER_TEST_REDIS="127.0.0.1:$WHISPER_TEST_REDIS_PORT"
 }
 
 # s3rver from npm (pinned in tests/s3): an S3-compatible server, enough to test the S3 file store.
 start_s3() {
   local port
-  port=$(free_port)
+  port=$(free_port) || return 1
   (cd tests/s3 && npm ci --no-audit --no-fund --silent >/dev/null) || return 1
-  node tests/s3/node_modules/.bin/s3rver --directory "$services_dir/s3" --address 127.0.0.1 --port "$port" --silent &
+  node tests/s3/node_modules/.bin/s3rver --directory "$services_dir/s3" --address 127.0.0.1 --port "$port" --silent \
+    >"$services_dir/s3.log" 2>&1 &
   s3_pid=$!
-  local tries=0
-  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-    tries=$((tries + 1)); [ $tries -gt 100 ] && return 1; sleep 0.1
-  done
+  s3_serving() { kill -0 "$s3_pid" 2>/dev/null && port_answers "$port"; }
+  wait_until_serving S3 "$services_dir/s3.log" s3_serving || return 1
   export WHISPER_TEST_S3="http://127.0.0.1:$port"
 }
 

@@ -161,7 +161,9 @@ public sealed class ClusterConsistencyTests(Cluster cluster) : IClassFixture<Clu
 
             redis.Kill();
             await redis.WaitForExitAsync();
-            await Waits.UntilAsync(async () => !await node.ReadyAsync(), "the node to report not ready without Redis");
+            // Said promptly, not just implied by a readiness check that hangs: a load balancer gives up after a second or two.
+            await Waits.UntilAsync(async () => await node.ReadinessAsync(TimeSpan.FromSeconds(2)) == HttpStatusCode.ServiceUnavailable,
+                "the node to answer /readyz with 503 within 2 s without Redis");
 
             redis = StartRedis();
             await Waits.UntilAsync(node.ReadyAsync, "the node to be ready again once Redis is back");

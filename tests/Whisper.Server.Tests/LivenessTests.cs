@@ -52,6 +52,22 @@ public sealed class LivenessTests(LivenessServer server) : IClassFixture<Livenes
     }
 
     [Fact]
+    public async Task Connections_cut_while_the_server_sets_them_up_do_not_leave_their_user_online()
+    {
+        var (watcher, subject, watcherDevice, _) = await WatchedPairAsync();
+        await using var _ = watcherDevice;
+
+        // The cut lands at a different moment of the set-up each time; some land in the middle of it.
+        for (var i = 0; i < 100; i++)
+        {
+            await RawHubSocket.ConnectAndAbortDuringSetUpAsync(server.BaseAddress, subject);
+        }
+
+        await Waits.UntilAsync(async () => (await watcher.GetAsync<Users.LastSeenDto>($"/api/users/{subject.Id}/last-seen")).Online == false,
+            "the user to be offline again");
+    }
+
+    [Fact]
     public async Task A_client_that_stops_reading_is_disconnected_and_does_not_hold_up_the_others()
     {
         var (sender, stalled, healthy) = (await server.RegisterAsync(), await server.RegisterAsync(), await server.RegisterAsync());

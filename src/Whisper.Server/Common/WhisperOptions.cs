@@ -156,7 +156,10 @@ public sealed class RealtimeOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan PresenceExpiry { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Bytes buffered per connection and direction before back-pressure applies.</summary>
+    /// <summary>
+    /// Bytes buffered per connection of what the client sends before back-pressure applies. What the server
+    /// sends is not held back: a client that does not read it is disconnected after <see cref="SendTimeout"/>.
+    /// </summary>
     [Range(4096, 16 * 1024 * 1024)]
     public int MaxBufferBytes { get; set; } = 64 * 1024;
 }

@@ -32,27 +32,40 @@ public sealed class ChatHub(
     public override async Task OnConnectedAsync()
     {
         var userId = UserId;
+        var counted = false;
         // Registered before the chats are read, so a chat joined meanwhile still adds this connection.
         connections.Add(userId, Context.User!.SessionId(), Context);
-        await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.User(userId));
-        var chatIds = await db.ChatMembers.AsNoTracking().Where(m => m.UserId == userId).Select(m => m.ChatId).ToListAsync(Context.ConnectionAborted);
-        foreach (var chatId in chatIds)
+        try
         {
-            await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Chat(chatId));
-        }
+            await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.User(userId));
+            var chatIds = await db.ChatMembers.AsNoTracking().Where(m => m.UserId == userId).Select(m => m.ChatId).ToListAsync(Context.ConnectionAborted);
+            foreach (var chatId in chatIds)
+            {
+                await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Chat(chatId));
+            }
 
-        if (await presence.ConnectedAsync(userId))
+            counted = true;
+            if (await presence.ConnectedAsync(userId))
+            {
+                await notifier.PresenceChangedAsync(userId, online: true, Context.ConnectionAborted);
+            }
+        }
+        catch
         {
-            await notifier.PresenceChangedAsync(userId, online: true, Context.ConnectionAborted);
+            // SignalR calls OnDisconnectedAsync only for a connection whose OnConnectedAsync completed. One cut
+            // (or failing) half-way through is undone here, or its user would stay online and its entry stay registered.
+            await ForgetConnectionAsync(userId, counted);
+            throw;
         }
     }
 
     /// <summary>The last device going away (closed, crashed or timed out) stores last seen and makes the user offline.</summary>
-    public override async Task OnDisconnectedAsync(Exception? exception)
+    public override Task OnDisconnectedAsync(Exception? exception) => ForgetConnectionAsync(UserId, counted: true);
+
+    private async Task ForgetConnectionAsync(Guid userId, bool counted)
     {
-        var userId = UserId;
         connections.Remove(Context.ConnectionId);
-        if (await presence.DisconnectedAsync(userId))
+        if (counted && await presence.DisconnectedAsync(userId))
         {
             var now = time.GetUtcNow().UtcDateTime;
             await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.LastSeenAt, now), CancellationToken.None);

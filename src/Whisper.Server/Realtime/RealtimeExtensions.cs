@@ -54,7 +54,7 @@ public static class RealtimeExtensions
             services.AddSingleton<RedisClusterEvents>();
             services.AddSingleton<IClusterEvents>(provider => provider.GetRequiredService<RedisClusterEvents>());
             services.AddHostedService(provider => provider.GetRequiredService<RedisClusterEvents>());
-            services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
+            services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"], timeout: RedisHealthCheck.Timeout);
         }
         else
         {
@@ -72,9 +72,13 @@ public static class RealtimeExtensions
         {
             // A revoked or expired token ends the connection; the client reconnects with a fresh one.
             options.CloseOnAuthenticationExpiration = true;
-            // Back-pressure: at most this much is buffered for a client, and a client that stops reading
-            // is disconnected after the send timeout (it catches up with after=seq when it returns).
-            options.TransportMaxBufferSize = realtime.MaxBufferBytes;
+            // What the server sends is never held back for a slow client: with the Redis backplane a group's
+            // events are handed to its local members one event at a time, each awaiting every member's write,
+            // so back-pressure from one member that stopped reading held up the whole group on that node until
+            // the send timeout. Such a client is disconnected after the send timeout instead (it catches up
+            // with after=seq when it returns); what it was sent meanwhile is buffered until then.
+            options.TransportMaxBufferSize = 0;
+            // What a client sends is bounded: at most this much is buffered before back-pressure applies.
             options.ApplicationMaxBufferSize = realtime.MaxBufferBytes;
             options.TransportSendTimeout = realtime.SendTimeout;
         });
