@@ -26,7 +26,9 @@ echo "== web client unit tests (Vitest)"
 echo "== server integration tests (SQLite)"
 # A hung test fails the run after 5 minutes instead of stalling CI. The fault tests (Faults/) of both
 # server passes add one row each to reliability.md, printed at the end.
-WHISPER_RELIABILITY_REPORT=$results/reliability.md dotnet test tests/Whisper.Server.Tests -c Release --no-build --blame-hang-timeout 5m \
+# The hostile-input families (Security/) add one row each to security-<pass>.md.
+WHISPER_RELIABILITY_REPORT=$results/reliability.md WHISPER_SECURITY_REPORT=$results/security-sqlite.md \
+dotnet test tests/Whisper.Server.Tests -c Release --no-build --blame-hang-timeout 5m \
   --logger "trx;LogFilePrefix=server" --logger "console;verbosity=minimal" --results-directory "$results"; ran $?
 
 echo "== browser tests (Playwright driving Debian's Chromium)"
@@ -38,7 +40,8 @@ echo "== server integration tests again, scaled out: PostgreSQL, Redis and S3 (p
 install_missing && start_postgres && start_redis && start_s3 || { echo "could not start PostgreSQL, Redis and S3"; exit 1; }
 # Configured as an operator would, through the environment; the two-node tests run in this pass.
 Whisper__Redis=$WHISPER_TEST_REDIS Whisper__Storage__Provider=S3 Whisper__Storage__ServiceUrl=$WHISPER_TEST_S3 \
-Whisper__Storage__AccessKey=S3RVER Whisper__Storage__SecretKey=S3RVER WHISPER_RELIABILITY_REPORT=$results/reliability.md dotnet test tests/Whisper.Server.Tests -c Release --no-build --blame-hang-timeout 5m \
+Whisper__Storage__AccessKey=S3RVER Whisper__Storage__SecretKey=S3RVER \
+WHISPER_RELIABILITY_REPORT=$results/reliability.md WHISPER_SECURITY_REPORT=$results/security-scaled-out.md dotnet test tests/Whisper.Server.Tests -c Release --no-build --blame-hang-timeout 5m \
   --logger "trx;LogFilePrefix=postgres" --logger "console;verbosity=minimal" --results-directory "$results"; ran $?
 
 echo "== benchmark harness smoke run (bench/run.sh --quick)"
@@ -47,6 +50,13 @@ bench/run.sh --quick; ran $?
 echo
 echo "== reliability under faults ($results/reliability.md)"
 if [ -s "$results/reliability.md" ]; then cat "$results/reliability.md"; else echo "(no fault test wrote a row)"; fi
+for pass in sqlite scaled-out; do
+  echo
+  echo "== hostile input, $pass pass ($results/security-$pass.md)"
+  echo "| family | cases tried | failures |"
+  echo "|---|---:|---:|"
+  cat "$results/security-$pass.md" 2>/dev/null || echo "(no family wrote a row)"
+done
 
 # One closing line over every runner's results: .NET's TRX counters and Vitest's JUnit totals.
 read -r passed failed skipped < <({
