@@ -12,7 +12,7 @@ public static class Plots
     public static async Task AppendAsync(FileInfo csv, string chart, string series, IEnumerable<LoadResult> results, CancellationToken cancellationToken)
     {
         var rows = results.Select(r => string.Join(',',
-            chart, series.Replace(',', ' '), Number(r.OfferedRate), Number(r.DeliveriesPerSecond), Number(r.P50), Number(r.P99), Number(r.P999)));
+            chart, series.Replace(", ", " – ").Replace(',', ' '), Number(r.OfferedRate), Number(r.DeliveriesPerSecond), Number(r.P50), Number(r.P99), Number(r.P999)));
         await File.AppendAllLinesAsync(csv.FullName, rows, cancellationToken);
     }
 
@@ -47,8 +47,8 @@ public static class Plots
             plot.Title(titles.GetValueOrDefault(chart.Key, chart.Key));
             plot.XLabel("offered messages per second (log scale)");
             plot.YLabel("latency, ms (log scale)");
-            plot.ShowLegend(Alignment.LowerRight);
-            plot.SavePng(Path.Combine(directory.FullName, $"{chart.Key}.png"), 800, 500);
+            plot.ShowLegend(Edge.Bottom);
+            plot.SavePng(Path.Combine(directory.FullName, $"{chart.Key}.png"), 800, 600);
         }
     }
 

@@ -47,6 +47,8 @@ start_ejabberd() {
   install_ejabberd || return 1
   stop_system_ejabberd
   local dir=$services_dir/ejabberd host=bench.localhost c2s_port dist_port
+  # A fresh instance each time: no database, spool or logs of an earlier one.
+  rm -rf "$dir"
   c2s_port=$(free_port)
   dist_port=$(free_port)
   ejabberd_epmd_port=$(free_port)
