@@ -76,7 +76,16 @@ public sealed partial class MessageWriter(IServiceScopeFactory scopes, ILogger<M
         }
         catch (Exception exception)
         {
-            LogBatchFailed(exception, batch.Count);
+            // Senders get the exception: a database out of reach is answered as 503 (and retried), anything else as 500.
+            if (Operations.UnavailableDependency.Caused(exception))
+            {
+                LogBatchUnavailable(exception, batch.Count);
+            }
+            else
+            {
+                LogBatchFailed(exception, batch.Count);
+            }
+
             batch.ForEach(p => p.Stored.TrySetException(exception));
         }
     }
@@ -116,4 +125,7 @@ public sealed partial class MessageWriter(IServiceScopeFactory scopes, ILogger<M
 
     [LoggerMessage(LogLevel.Error, "Storing a batch of {Count} messages failed")]
     private partial void LogBatchFailed(Exception exception, int count);
+
+    [LoggerMessage(LogLevel.Warning, "Storing a batch of {Count} messages failed: the database is out of reach")]
+    private partial void LogBatchUnavailable(Exception exception, int count);
 }

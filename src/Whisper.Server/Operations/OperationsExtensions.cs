@@ -20,6 +20,7 @@ public static class OperationsExtensions
         // After the default writer, which stays first for clients that accept JSON.
         services.AddSingleton<IProblemDetailsWriter, FallbackProblemWriter>();
         services.AddExceptionHandler<BadRequestExceptionHandler>();
+        services.AddExceptionHandler<UnavailableDependencyHandler>();
         services.AddHealthChecks();
         services.AddSingleton<WhisperMetrics>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics

@@ -26,6 +26,7 @@ public static class RealtimeExtensions
                 hub.MaximumReceiveMessageSize = 64 * 1024;
                 hub.EnableDetailedErrors = false;
                 hub.AddFilter<DepartedCallerFilter>();
+                hub.AddFilter<UnavailableDependencyFilter>();
             });
         services.AddOptions<HubOptions<ChatHub>>().Configure<IOptions<WhisperOptions>>((hub, whisper) =>
         {

@@ -50,6 +50,9 @@ public sealed class SendLoad : IAsyncDisposable
     /// <summary>Messages given up at the deadline, never acknowledged, with the last failure each met.</summary>
     public IReadOnlyList<(string ClientMessageId, string LastError)> Abandoned => [.. abandoned];
 
+    /// <summary>Every kind of failed attempt ("type: first line of its message").</summary>
+    public IReadOnlyCollection<string> FailureKinds => [.. failureKinds.Keys];
+
     /// <summary>Failed attempts by kind, e.g. "HttpRequestException: Connection refused" × 120.</summary>
     public string FailureSummary => failureKinds.IsEmpty
         ? "no failed attempts"
