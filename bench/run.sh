@@ -17,6 +17,14 @@ dotnet build bench/Whisper.Relay -c Release -nologo -v quiet >/dev/null
 server_pid=
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; stop_ejabberd; stop_services' EXIT
 
+# Waits (30 s at most) until the started process answers on the given path; shows its log if it does not.
+wait_until_ready() {
+  local path=$1 log=$2 tries=0
+  until curl -sf "${server_url}${path}" >/dev/null 2>&1; do
+    tries=$((tries + 1)); [ $tries -gt 300 ] && { cat "$log"; return 1; }; sleep 0.1
+  done
+}
+
 # Starts a Release server with the given extra environment; sets server_pid and server_url.
 start_server() {
   local name=$1; shift
@@ -27,10 +35,7 @@ start_server() {
     dotnet src/Whisper.Server/bin/Release/net10.0/Whisper.Server.dll >"$services_dir/server-$name.log" 2>&1 &
   server_pid=$!
   server_url="http://127.0.0.1:$port/"
-  local tries=0
-  until curl -sf "${server_url}readyz" >/dev/null 2>&1; do
-    tries=$((tries + 1)); [ $tries -gt 300 ] && { cat "$services_dir/server-$name.log"; return 1; }; sleep 0.1
-  done
+  wait_until_ready readyz "$services_dir/server-$name.log"
 }
 
 # The ceiling: the bare WebSocket relay of bench/Whisper.Relay, started like a server.
@@ -40,10 +45,7 @@ start_relay() {
   ASPNETCORE_URLS="http://127.0.0.1:$port" dotnet bench/Whisper.Relay/bin/Release/net10.0/Whisper.Relay.dll >"$services_dir/relay.log" 2>&1 &
   server_pid=$!
   server_url="http://127.0.0.1:$port/"
-  local tries=0
-  until curl -sf "${server_url}ready" >/dev/null 2>&1; do
-    tries=$((tries + 1)); [ $tries -gt 300 ] && { cat "$services_dir/relay.log"; return 1; }; sleep 0.1
-  done
+  wait_until_ready ready "$services_dir/relay.log"
 }
 
 stop_server() { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; server_pid=; }

@@ -1,6 +1,4 @@
-using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
 using Whisper.Client;
 
 namespace Whisper.Bench;
@@ -32,21 +30,7 @@ public sealed class WhisperHubTransport(Uri server) : IChatTransport
 
     public async Task<IReadOnlyList<int[]>> SetUpAsync(int userCount, int chatSize, Action<string?, int, int> received, CancellationToken cancellationToken)
     {
-        using var throttle = new SemaphoreSlim(8);
-        var clients = await Task.WhenAll(Enumerable.Range(0, userCount).Select(async i =>
-        {
-            await throttle.WaitAsync(cancellationToken);
-            try
-            {
-                var client = new WhisperClient(server);
-                await client.RegisterAsync($"bench{Guid.NewGuid():N}"[..24], "benchmark password", cancellationToken: cancellationToken);
-                return client;
-            }
-            finally
-            {
-                throttle.Release();
-            }
-        }));
+        var clients = await BenchClients.RegisterAsync(server, userCount, cancellationToken);
 
         var userIndex = clients.Select((client, i) => (client.Session!.User.Id, i)).ToDictionary();
         var chats = new List<int[]>();
@@ -63,15 +47,7 @@ public sealed class WhisperHubTransport(Uri server) : IChatTransport
 
         foreach (var client in clients)
         {
-            var connection = new HubConnectionBuilder()
-                .WithUrl(new Uri(server, "hubs/chat"), options =>
-                {
-                    options.AccessTokenProvider = () => client.GetAccessTokenAsync();
-                    options.SkipNegotiation = true;
-                    options.Transports = HttpTransportType.WebSockets;
-                })
-                .AddMessagePackProtocol()
-                .Build();
+            var connection = BenchClients.HubConnection(server, client);
             var recipient = userIndex[client.Session!.User.Id];
             connection.On<Message>("messageCreated", message => received(message.ClientMessageId, userIndex[message.SenderId], recipient));
             await connection.StartAsync(cancellationToken);

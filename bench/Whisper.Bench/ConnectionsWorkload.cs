@@ -22,20 +22,12 @@ public sealed class ConnectionsWorkload(Uri server, int userCount, int? serverPi
 
     public async Task SetUpAsync(CancellationToken cancellationToken)
     {
-        using var throttle = new SemaphoreSlim(8);
-        tokens.AddRange(await Task.WhenAll(Enumerable.Range(0, userCount).Select(async _ =>
+        foreach (var client in await BenchClients.RegisterAsync(server, userCount, cancellationToken))
         {
-            await throttle.WaitAsync(cancellationToken);
-            try
-            {
-                using var client = new WhisperClient(server);
-                return (await client.RegisterAsync($"bench{Guid.NewGuid():N}"[..24], "benchmark password", cancellationToken: cancellationToken)).AccessToken;
-            }
-            finally
-            {
-                throttle.Release();
-            }
-        })));
+            tokens.Add(client.Session!.AccessToken);
+            client.Dispose();
+        }
+
         // SignalR drops a client it has not heard from for 30 s: every connection pings every 10 s.
         pinging = Task.Run(() => PingAsync(stopping.Token), CancellationToken.None);
     }

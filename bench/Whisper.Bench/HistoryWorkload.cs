@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using HdrHistogram;
-using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
 using Whisper.Client;
 
 namespace Whisper.Bench;
@@ -21,33 +19,11 @@ public sealed class HistoryWorkload(Uri server, int readers, int messages, int? 
 
     public async Task SetUpAsync(CancellationToken cancellationToken)
     {
-        using var throttle = new SemaphoreSlim(8);
-        clients.AddRange(await Task.WhenAll(Enumerable.Range(0, readers + 1).Select(async _ =>
-        {
-            await throttle.WaitAsync(cancellationToken);
-            try
-            {
-                var client = new WhisperClient(server);
-                await client.RegisterAsync($"bench{Guid.NewGuid():N}"[..24], "benchmark password", cancellationToken: cancellationToken);
-                return client;
-            }
-            finally
-            {
-                throttle.Release();
-            }
-        })));
+        clients.AddRange(await BenchClients.RegisterAsync(server, readers + 1, cancellationToken));
 
         var writer = clients[0];
         chatId = (await writer.CreateGroupAsync("history", clients.Skip(1).Select(c => c.Session!.User.Id), cancellationToken)).Id;
-        await using var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(server, "hubs/chat"), options =>
-            {
-                options.AccessTokenProvider = () => writer.GetAccessTokenAsync();
-                options.SkipNegotiation = true;
-                options.Transports = HttpTransportType.WebSockets;
-            })
-            .AddMessagePackProtocol()
-            .Build();
+        await using var connection = BenchClients.HubConnection(server, writer);
         await connection.StartAsync(cancellationToken);
         // 64 sends in flight: the history is written as fast as the server stores it.
         using var inFlight = new SemaphoreSlim(64);

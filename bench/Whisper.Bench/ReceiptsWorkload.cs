@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using HdrHistogram;
-using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
 using Whisper.Client;
 
 namespace Whisper.Bench;
@@ -26,21 +24,7 @@ public sealed class ReceiptsWorkload(Uri server, int members, int? serverPid) : 
 
     public async Task SetUpAsync(CancellationToken cancellationToken)
     {
-        using var throttle = new SemaphoreSlim(8);
-        var clients = await Task.WhenAll(Enumerable.Range(0, members).Select(async _ =>
-        {
-            await throttle.WaitAsync(cancellationToken);
-            try
-            {
-                var client = new WhisperClient(server);
-                await client.RegisterAsync($"bench{Guid.NewGuid():N}"[..24], "benchmark password", cancellationToken: cancellationToken);
-                return client;
-            }
-            finally
-            {
-                throttle.Release();
-            }
-        }));
+        var clients = await BenchClients.RegisterAsync(server, members, cancellationToken);
 
         for (var i = 0; i < clients.Length; i++)
         {
@@ -50,15 +34,7 @@ public sealed class ReceiptsWorkload(Uri server, int members, int? serverPid) : 
         chatId = (await clients[0].CreateGroupAsync("receipts", clients.Skip(1).Select(c => c.Session!.User.Id), cancellationToken)).Id;
         foreach (var client in clients)
         {
-            var connection = new HubConnectionBuilder()
-                .WithUrl(new Uri(server, "hubs/chat"), options =>
-                {
-                    options.AccessTokenProvider = () => client.GetAccessTokenAsync();
-                    options.SkipNegotiation = true;
-                    options.Transports = HttpTransportType.WebSockets;
-                })
-                .AddMessagePackProtocol()
-                .Build();
+            var connection = BenchClients.HubConnection(server, client);
             var recipient = memberIndex[client.Session!.User.Id];
             connection.On<ReceiptUpdate>("receiptUpdated", receipt => Received(receipt, recipient));
             await connection.StartAsync(cancellationToken);
