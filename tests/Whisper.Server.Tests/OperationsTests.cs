@@ -41,9 +41,12 @@ public sealed class OperationsTests(SharedServer server)
         var chat = await alice.DirectChatWithAsync(bob);
         await alice.SendAsync(chat.Id, "counted");
 
-        var metrics = await server.Anonymous().GetStringAsync("/metrics");
+        // The exporter serves a scrape from its cache for up to 300 ms: one taken by another test just before
+        // the send may not have the counter yet, so the next scrapes are awaited (bounded).
+        var metrics = "";
+        await Waits.UntilAsync(async () => (metrics = await server.Anonymous().GetStringAsync("/metrics")).Contains("whisper_messages_sent_total"),
+            "the sent-messages counter in /metrics");
 
-        Assert.Contains("whisper_messages_sent_total", metrics);
         Assert.Contains("http_server_request_duration_seconds", metrics);
     }
 
