@@ -18,7 +18,7 @@ public sealed class PushSubscriptions(WhisperDbContext db, PushEndpointPolicy po
     /// <summary>Stores (or moves to this session) a browser's subscription.</summary>
     public async Task<Result<Done>> SubscribeAsync(Guid userId, Guid sessionId, SubscribeRequest request, CancellationToken cancellationToken)
     {
-        var errors = new ValidationErrors();
+        var errors = new ValidationErrors().CheckNoNul(request.Endpoint, "endpoint");
         if (policy.Check(request.Endpoint) is { } endpointProblem)
         {
             errors.Add("endpoint", endpointProblem);
@@ -72,8 +72,16 @@ public sealed class PushSubscriptions(WhisperDbContext db, PushEndpointPolicy po
         return Done.Value;
     }
 
-    public async Task UnsubscribeAsync(Guid userId, UnsubscribeRequest request, CancellationToken cancellationToken) =>
+    public async Task UnsubscribeAsync(Guid userId, UnsubscribeRequest request, CancellationToken cancellationToken)
+    {
+        // No stored endpoint holds U+0000 (PostgreSQL could not even compare one): there is nothing to remove.
+        if (TextRules.HasNul(request.Endpoint))
+        {
+            return;
+        }
+
         await db.PushSubscriptions.Where(s => s.UserId == userId && s.Endpoint == request.Endpoint).ExecuteDeleteAsync(cancellationToken);
+    }
 
     private static bool IsPoint(byte[] key)
     {

@@ -146,7 +146,8 @@ public sealed class HostileInputRegressionTests(RegressionFixture fixture) : ICl
     });
 
     public static TheoryData<string> TextsWithNul =>
-        ["user search", "message search", "message content", "edited content", "hub message content", "login", "registration display name", "profile display name", "profile about"];
+        ["user search", "message search", "message content", "edited content", "hub message content", "login", "registration display name", "profile display name", "profile about",
+            "push subscription endpoint", "push unsubscription endpoint"];
 
     /// <summary>
     /// PostgreSQL cannot store or compare text holding U+0000, so such a text reached the database and came
@@ -182,9 +183,23 @@ public sealed class HostileInputRegressionTests(RegressionFixture fixture) : ICl
                     new { username = $"nul{Guid.NewGuid():N}"[..20], password = "a long enough password", displayName = nul }),
                 "profile display name" => await user.Http.PutAsJsonAsync($"/api/users/{user.Id}", new { displayName = nul }),
                 "profile about" => await user.Http.PutAsJsonAsync($"/api/users/{user.Id}", new { about = nul }),
+                "push subscription endpoint" => await user.Http.PostAsJsonAsync("/api/push/subscriptions",
+                    new { endpoint = $"https://push.example/{nul}", keys = new { p256dh = "BAAA", auth = "AAAAAAAAAAAAAAAAAAAAAA" } }),
+                // Found as DELETE /api/push/subscriptions {"endpoint":"\u0000"}: no such subscription can exist, so nothing is removed.
+                "push unsubscription endpoint" => await user.Http.SendAsync(new HttpRequestMessage(HttpMethod.Delete, "/api/push/subscriptions")
+                {
+                    Content = JsonContent.Create(new { endpoint = nul }),
+                }),
                 _ => throw new ArgumentOutOfRangeException(nameof(field)),
             };
-            await response.ShouldBeProblem(HttpStatusCode.BadRequest);
+            if (field == "push unsubscription endpoint")
+            {
+                await response.ShouldBe(HttpStatusCode.NoContent);
+            }
+            else
+            {
+                await response.ShouldBeProblem(HttpStatusCode.BadRequest);
+            }
         }
 
         Assert.Empty(Server.Errors.UnexpectedSince(errorsBefore));
