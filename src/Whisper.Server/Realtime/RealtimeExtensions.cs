@@ -48,7 +48,9 @@ public static class RealtimeExtensions
             configuration.ChannelPrefix = RedisChannel.Literal("whisper");
             var multiplexer = new Lazy<IConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(configuration));
             services.AddSingleton(_ => multiplexer.Value);
-            signalR.AddStackExchangeRedis(options => options.ConnectionFactory = _ => Task.FromResult(multiplexer.Value));
+            // The backplane opens and closes a connection of its own: sharing ours, it disposed it at shutdown
+            // while the container did too, and whichever came second failed the host's disposal.
+            signalR.AddStackExchangeRedis(options => options.Configuration = configuration.Clone());
             services.AddSingleton<RedisPresenceTracker>();
             services.AddSingleton<IPresenceTracker>(provider => provider.GetRequiredService<RedisPresenceTracker>());
             services.AddHostedService(provider => provider.GetRequiredService<RedisPresenceTracker>());
