@@ -78,12 +78,7 @@ public sealed class ChatWorkload(IChatTransport transport, int userCount, int ch
         await Task.WhenAll(sends);
         var sendingTook = clock.Elapsed;
         var expected = acknowledged.Count(a => a) * (long)(chatSize - 1);
-        using var settle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        settle.CancelAfter(TimeSpan.FromSeconds(15));
-        while (copies.Count < expected && !settle.IsCancellationRequested)
-        {
-            await Task.Delay(50, CancellationToken.None);
-        }
+        await Measure.SettleAsync(() => copies.Count, expected, cancellationToken);
 
         var elapsed = clock.Elapsed;
         var cpu = ProcessStats.CpuTime(serverPid) - cpuBefore;
@@ -94,8 +89,8 @@ public sealed class ChatWorkload(IChatTransport transport, int userCount, int ch
             Lost: expected - deliveredOfAcknowledged,
             Duplicated: copies.Values.Count(count => count > 1),
             DeliveriesPerSecond: copies.Count / Math.Max(sendingTook.TotalSeconds, duration.TotalSeconds),
-            P50: Milliseconds(50), P99: Milliseconds(99), P999: Milliseconds(99.9),
-            ServerCpuPercent: cpu is { } used ? used.TotalSeconds / elapsed.TotalSeconds * 100 : null,
+            P50: Measure.Milliseconds(histogram, 50), P99: Measure.Milliseconds(histogram, 99), P999: Measure.Milliseconds(histogram, 99.9),
+            ServerCpuPercent: Measure.CpuPercent(cpu, elapsed),
             ServerRssMiB: ProcessStats.RssMiB(serverPid));
 
         async Task Send(int sender, int chat, int number)
@@ -109,14 +104,6 @@ public sealed class ChatWorkload(IChatTransport transport, int userCount, int ch
             {
                 Interlocked.Increment(ref failed);
             }
-        }
-    }
-
-    private double Milliseconds(double percentile)
-    {
-        lock (histogram)
-        {
-            return histogram.TotalCount == 0 ? double.NaN : histogram.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
         }
     }
 
@@ -175,4 +162,31 @@ public static class ProcessStats
             return null;
         }
     }
+}
+
+/// <summary>What the workloads share once their load has been offered.</summary>
+public static class Measure
+{
+    /// <summary>Waits until <paramref name="expected"/> copies have arrived, or 15 s: what arrives later counts as lost.</summary>
+    public static async Task SettleAsync(Func<long> arrived, long expected, CancellationToken cancellationToken)
+    {
+        using var settle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        settle.CancelAfter(TimeSpan.FromSeconds(15));
+        while (arrived() < expected && !settle.IsCancellationRequested)
+        {
+            await Task.Delay(50, CancellationToken.None);
+        }
+    }
+
+    /// <summary>A percentile of stopwatch ticks in milliseconds; NaN when nothing was recorded.</summary>
+    public static double Milliseconds(LongHistogram histogram, double percentile)
+    {
+        lock (histogram)
+        {
+            return histogram.TotalCount == 0 ? double.NaN : histogram.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
+        }
+    }
+
+    /// <summary>CPU time used over wall-clock time, in percent of one core.</summary>
+    public static double? CpuPercent(TimeSpan? cpu, TimeSpan elapsed) => cpu is { } used ? used.TotalSeconds / elapsed.TotalSeconds * 100 : null;
 }

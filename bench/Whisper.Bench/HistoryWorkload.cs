@@ -111,9 +111,9 @@ public sealed class HistoryWorkload(Uri server, int readers, int messages, int? 
 
         var elapsed = clock.Elapsed;
         var cpu = ProcessStats.CpuTime(serverPid) - cpuBefore;
-        double Ms(double percentile) => histogram.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
+        double Ms(double percentile) => Measure.Milliseconds(histogram, percentile);
         return $"| {what} | {readers} | {histogram.TotalCount / elapsed.TotalSeconds:N0} requests/s ({failures} failed) | " +
-            $"p50 {Ms(50):F1} ms, p99 {Ms(99):F1} ms, p99.9 {Ms(99.9):F1} ms | {(cpu is { } used ? used.TotalSeconds / elapsed.TotalSeconds * 100 : null):F0} | {ProcessStats.RssMiB(serverPid):F0} |";
+            $"p50 {Ms(50):F1} ms, p99 {Ms(99):F1} ms, p99.9 {Ms(99.9):F1} ms | {Measure.CpuPercent(cpu, elapsed):F0} | {ProcessStats.RssMiB(serverPid):F0} |";
     }
 
     public async Task<string> RunAsync(string label, TimeSpan duration, CancellationToken cancellationToken)

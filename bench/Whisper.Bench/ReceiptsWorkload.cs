@@ -89,24 +89,18 @@ public sealed class ReceiptsWorkload(Uri server, int members, int? serverPid) : 
         var markingTook = clock.Elapsed;
         // Every member's connection hears every member's advance, its own included.
         var expected = (long)acknowledged * members;
-        using var settle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        settle.CancelAfter(TimeSpan.FromSeconds(15));
-        while (copies.Count < expected && !settle.IsCancellationRequested)
-        {
-            await Task.Delay(50, CancellationToken.None);
-        }
+        await Measure.SettleAsync(() => copies.Count, expected, cancellationToken);
 
         var elapsed = clock.Elapsed;
         var cpu = ProcessStats.CpuTime(serverPid) - cpuBefore;
-        double Ms(double percentile) => histogram.TotalCount == 0 ? double.NaN : histogram.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
         return new LoadResult(
             rate, members - 1, acknowledged, failed,
             Deliveries: copies.Count,
             Lost: expected - copies.Count,
             Duplicated: copies.Values.Count(count => count > 1),
             DeliveriesPerSecond: copies.Count / markingTook.TotalSeconds,
-            P50: Ms(50), P99: Ms(99), P999: Ms(99.9),
-            ServerCpuPercent: cpu is { } used ? used.TotalSeconds / elapsed.TotalSeconds * 100 : null,
+            P50: Measure.Milliseconds(histogram, 50), P99: Measure.Milliseconds(histogram, 99), P999: Measure.Milliseconds(histogram, 99.9),
+            ServerCpuPercent: Measure.CpuPercent(cpu, elapsed),
             ServerRssMiB: ProcessStats.RssMiB(serverPid));
 
         async Task Mark(int marker)
