@@ -78,9 +78,9 @@ public sealed class AuthService(
                 .ToFailure();
         }
 
-        if (TextRules.HasNul(request.Login))
+        if (TextRules.RefuseNul(request.Login, "login") is { } nul)
         {
-            return Failure.Invalid("login", "The login must not contain the NUL character (U+0000).");
+            return nul;
         }
 
         var login = request.Login.Trim().ToLowerInvariant();

@@ -16,9 +16,10 @@ public sealed class SessionCache(IMemoryCache cache, IServiceScopeFactory scopes
     /// <summary>Whether the session is live and belongs to the user the token names.</summary>
     public async ValueTask<bool> IsActiveAsync(Guid sessionId, Guid userId, CancellationToken cancellationToken)
     {
-        if (cache.TryGetValue(Key(sessionId), out SessionState? state))
+        // The cached value is the session's owner while it is live, null once it has ended.
+        if (cache.TryGetValue(Key(sessionId), out Guid? cachedOwner))
         {
-            return state!.Active && state.UserId == userId;
+            return cachedOwner == userId;
         }
 
         await using var scope = scopes.CreateAsyncScope();
@@ -26,7 +27,7 @@ public sealed class SessionCache(IMemoryCache cache, IServiceScopeFactory scopes
         var now = time.GetUtcNow().UtcDateTime;
         var owner = await db.Sessions.Where(s => s.Id == sessionId && s.RevokedAt == null && s.ExpiresAt > now)
             .Select(s => (Guid?)s.UserId).SingleOrDefaultAsync(cancellationToken);
-        cache.Set(Key(sessionId), owner is { } id ? new SessionState(true, id) : SessionState.Ended, owner is null ? RevokedFor : LiveFor);
+        cache.Set(Key(sessionId), owner, owner is null ? RevokedFor : LiveFor);
         return owner == userId;
     }
 
@@ -35,14 +36,9 @@ public sealed class SessionCache(IMemoryCache cache, IServiceScopeFactory scopes
 
     public void MarkRevoked(Guid sessionId)
     {
-        cache.Set(Key(sessionId), SessionState.Ended, RevokedFor);
+        cache.Set(Key(sessionId), (Guid?)null, RevokedFor);
         SessionRevoked?.Invoke(sessionId);
     }
 
     private static string Key(Guid sessionId) => $"session:{sessionId}";
-
-    private sealed record SessionState(bool Active, Guid UserId)
-    {
-        public static readonly SessionState Ended = new(false, Guid.Empty);
-    }
 }

@@ -9,5 +9,10 @@ public static class TextRules
     public static bool HasNul(string? text) => text is not null && text.Contains('\0');
 
     public static ValidationErrors CheckNoNul(this ValidationErrors errors, string? text, string field) =>
-        errors.Require(!HasNul(text), field, $"The {field} must not contain the NUL character (U+0000).");
+        errors.Require(!HasNul(text), field, NulMessage(field));
+
+    /// <summary>The refusal of a text holding U+0000, for a check that answers at once.</summary>
+    public static Failure? RefuseNul(string? text, string field) => HasNul(text) ? Failure.Invalid(field, NulMessage(field)) : null;
+
+    private static string NulMessage(string field) => $"The {field} must not contain the NUL character (U+0000).";
 }

@@ -10,6 +10,8 @@ namespace Whisper.Server.Files;
 public sealed partial class FileService(
     WhisperDbContext db, IFileStore store, IOptions<WhisperOptions> options, TimeProvider time, ILogger<FileService> logger)
 {
+    private static readonly Failure StoreUnavailable = Failure.Unavailable("The file store is not available. Try again later.");
+
     public long MaxBytes => options.Value.Files.MaxBytes;
 
     /// <summary>Checks membership before a single byte is read, then streams the upload into the store.</summary>
@@ -39,7 +41,7 @@ public sealed partial class FileService(
         catch (FileStoreException exception)
         {
             LogStoreFailure(exception, key);
-            return exception.OutOfSpace ? Failure.OutOfStorage() : Failure.Unavailable("The file store is not available. Try again later.");
+            return exception.OutOfSpace ? Failure.OutOfStorage() : StoreUnavailable;
         }
 
         var file = new StoredFile
@@ -112,7 +114,7 @@ public sealed partial class FileService(
         catch (FileStoreException exception)
         {
             LogStoreFailure(exception, file.StorageKey);
-            return Failure.Unavailable("The file store is not available. Try again later.");
+            return StoreUnavailable;
         }
 
         if (content is null)

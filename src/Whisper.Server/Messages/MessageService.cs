@@ -142,9 +142,9 @@ public sealed class MessageService(
             return Failure.Conflict("A deleted message cannot be edited.");
         }
 
-        if (TextRules.HasNul(request.Content))
+        if (TextRules.RefuseNul(request.Content, "content") is { } nul)
         {
-            return Failure.Invalid("content", "The content must not contain the NUL character (U+0000).");
+            return nul;
         }
 
         var content = NormalizeContent(request.Content);

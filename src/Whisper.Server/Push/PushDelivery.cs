@@ -47,6 +47,7 @@ public sealed record PushPayload(Guid ChatId, Guid MessageId, long Seq, string T
 /// </summary>
 public sealed partial class PushDelivery(
     PushQueue queue,
+    ChatMembershipCache memberships,
     IServiceScopeFactory scopes,
     IHttpClientFactory httpClients,
     VapidKeys vapid,
@@ -85,7 +86,7 @@ public sealed partial class PushDelivery(
         var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
         var presence = scope.ServiceProvider.GetRequiredService<IPresenceTracker>();
 
-        var members = await scope.ServiceProvider.GetRequiredService<ChatMembershipCache>().MembersAsync(message.ChatId, cancellationToken);
+        var members = await memberships.MembersAsync(message.ChatId, cancellationToken);
         var recipients = members.Where(id => id != message.SenderId).ToList();
         var online = await presence.OnlineAmongAsync(recipients);
         var offline = recipients.Where(id => !online.Contains(id)).ToList();

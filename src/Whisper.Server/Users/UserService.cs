@@ -30,9 +30,9 @@ public sealed class UserService(WhisperDbContext db, IPresenceTracker presence)
 
     public async Task<Result<Page<UserDto>>> SearchAsync(Guid callerId, string? search, int? limit, CancellationToken cancellationToken)
     {
-        if (TextRules.HasNul(search))
+        if (TextRules.RefuseNul(search, "search") is { } nul)
         {
-            return Failure.Invalid("search", "The search must not contain the NUL character (U+0000).");
+            return nul;
         }
 
         var take = Limits.Clamp(limit, 20, 50);
