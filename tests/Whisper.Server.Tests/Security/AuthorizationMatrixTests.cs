@@ -119,7 +119,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world) : IClassF
         Assert.Equal(1, toMark.Seq);
         var arguments = ArgumentsFor(method, group.Id);
 
-        switch (row.For(caller))
+        switch (row.Outcomes.For(caller))
         {
             case HubOutcome.RefusedAtConnect:
                 var connection = new HubConnectionBuilder().WithUrl(new Uri(Server.BaseAddress, "hubs/chat")).Build();

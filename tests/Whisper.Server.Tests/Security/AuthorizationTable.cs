@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Whisper.Server.Push;
 using Whisper.Server.Tests.Infrastructure;
+using Expected = Whisper.Server.Tests.Security.ByCaller<int>;
 
 namespace Whisper.Server.Tests.Security;
 
@@ -13,10 +14,10 @@ namespace Whisper.Server.Tests.Security;
 /// </summary>
 public enum Caller { Anonymous, Outsider, Member, Admin, Owner, Revoked }
 
-/// <summary>The expected status for each caller, in the order of <see cref="Caller"/>.</summary>
-public sealed record Expected(int Anonymous, int Outsider, int Member, int Admin, int Owner, int Revoked)
+/// <summary>One value for each kind of caller, in the order of <see cref="Caller"/>.</summary>
+public sealed record ByCaller<T>(T Anonymous, T Outsider, T Member, T Admin, T Owner, T Revoked)
 {
-    public int For(Caller caller) => caller switch
+    public T For(Caller caller) => caller switch
     {
         Caller.Anonymous => Anonymous,
         Caller.Outsider => Outsider,
@@ -171,25 +172,13 @@ public enum HubOutcome
     Succeeds,
 }
 
-public sealed record HubRow(string Method, HubOutcome Anonymous, HubOutcome Outsider, HubOutcome Member, HubOutcome Admin, HubOutcome Owner, HubOutcome Revoked)
-{
-    public HubOutcome For(Caller caller) => caller switch
-    {
-        Caller.Anonymous => Anonymous,
-        Caller.Outsider => Outsider,
-        Caller.Member => Member,
-        Caller.Admin => Admin,
-        Caller.Owner => Owner,
-        Caller.Revoked => Revoked,
-        _ => throw new ArgumentOutOfRangeException(nameof(caller)),
-    };
-}
+public sealed record HubRow(string Method, ByCaller<HubOutcome> Outcomes);
 
 /// <summary>Every hub method acts on a chat the caller must be a member of; no role beyond membership is needed.</summary>
 public static class HubAuthorizationTable
 {
     private static HubRow MembersOnly(string method) =>
-        new(method, HubOutcome.RefusedAtConnect, HubOutcome.Refused, HubOutcome.Succeeds, HubOutcome.Succeeds, HubOutcome.Succeeds, HubOutcome.ClosedOnLogout);
+        new(method, new(HubOutcome.RefusedAtConnect, HubOutcome.Refused, HubOutcome.Succeeds, HubOutcome.Succeeds, HubOutcome.Succeeds, HubOutcome.ClosedOnLogout));
 
     public static readonly IReadOnlyList<HubRow> Rows =
     [
