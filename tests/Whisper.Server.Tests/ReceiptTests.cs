@@ -119,6 +119,25 @@ public sealed class ReceiptTests(SharedServer server)
     }
 
     [Fact]
+    public async Task Own_and_deleted_messages_after_the_read_watermark_are_not_unread()
+    {
+        var (alice, bob) = (await server.RegisterAsync(), await server.RegisterAsync());
+        var chat = await alice.DirectChatWithAsync(bob);
+        await Mark(bob, (await alice.SendAsync(chat.Id, "read already")).Id, "read");
+        var deletedOfAlice = await alice.SendAsync(chat.Id, "deleted by alice");
+        await alice.SendAsync(chat.Id, "unread 1");
+        var deletedOfBob = await bob.SendAsync(chat.Id, "bob's own, deleted");
+        await bob.SendAsync(chat.Id, "bob's own");
+        await alice.SendAsync(chat.Id, "unread 2");
+        await (await alice.Http.DeleteAsync($"/api/messages/{deletedOfAlice.Id}")).ShouldBe(HttpStatusCode.NoContent);
+        await (await bob.Http.DeleteAsync($"/api/messages/{deletedOfBob.Id}")).ShouldBe(HttpStatusCode.NoContent);
+
+        Assert.Equal(2, (await bob.GetAsync<ChatDto>($"/api/chats/{chat.Id}")).UnreadCount);
+        Assert.Equal(1, (await alice.GetAsync<ChatDto>($"/api/chats/{chat.Id}")).UnreadCount);
+        Assert.Equal(2, (await bob.GetAsync<Page<ChatDto>>("/api/chats")).Items.Single().UnreadCount);
+    }
+
+    [Fact]
     public async Task The_singular_path_of_the_first_api_version_works_too()
     {
         var (alice, bob) = (await server.RegisterAsync(), await server.RegisterAsync());

@@ -41,18 +41,30 @@ public sealed class ChatViews(WhisperDbContext db)
             .Select(m => new MemberRow(m, m.User!.UserName, m.User.DisplayName, m.User.AvatarFileId))
             .ToListAsync(cancellationToken);
 
-        var lastMessages = await db.Messages.AsNoTracking().Include(m => m.File)
-            .Where(m => chatIds.Contains(m.ChatId) && db.Chats.Any(c => c.Id == m.ChatId && c.LastSeq == m.Seq))
+        var lastMessages = await (
+                from chat in db.Chats
+                where chatIds.Contains(chat.Id)
+                join message in db.Messages.Include(m => m.File) on new { ChatId = chat.Id, Seq = chat.LastSeq } equals new { message.ChatId, message.Seq }
+                select message)
+            .AsNoTracking()
             .ToDictionaryAsync(m => m.ChatId, cancellationToken);
 
+        // Seqs are gap-free, so the messages after the read watermark number LastSeq - ReadSeq; of those,
+        // the reader's own and the deleted ones are not unread. Both are found by index, so the cost
+        // does not grow with the number of unread messages.
         var unread = await (
-                from message in db.Messages
-                join reader in db.ChatMembers on message.ChatId equals reader.ChatId
-                where chatIds.Contains(message.ChatId) && (viewerId == null || reader.UserId == viewerId)
-                    && message.Seq > reader.ReadSeq && message.SenderId != reader.UserId && message.DeletedAt == null
-                group message by new { message.ChatId, reader.UserId } into perReader
-                select new { perReader.Key.ChatId, perReader.Key.UserId, Count = perReader.Count() })
-            .ToDictionaryAsync(x => (x.ChatId, x.UserId), x => x.Count, cancellationToken);
+                from reader in db.ChatMembers
+                where chatIds.Contains(reader.ChatId) && (viewerId == null || reader.UserId == viewerId)
+                join chat in db.Chats on reader.ChatId equals chat.Id
+                select new
+                {
+                    reader.ChatId,
+                    reader.UserId,
+                    Count = chat.LastSeq - reader.ReadSeq
+                        - db.Messages.Count(m => m.ChatId == reader.ChatId && m.SenderId == reader.UserId && m.Seq > reader.ReadSeq)
+                        - db.Messages.Count(m => m.ChatId == reader.ChatId && m.DeletedAt != null && m.Seq > reader.ReadSeq && m.SenderId != reader.UserId),
+                })
+            .ToDictionaryAsync(x => (x.ChatId, x.UserId), x => (int)x.Count, cancellationToken);
 
         return new Loaded(members.ToLookup(m => m.Member.ChatId), lastMessages, unread);
     }

@@ -42,6 +42,10 @@ internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
     public void Configure(EntityTypeBuilder<Message> message)
     {
         message.HasIndex(m => new { m.ChatId, m.Seq }).IsUnique();
+        // Unread counts are arithmetic on gap-free seqs less the exceptions: the reader's own messages and
+        // deleted ones. These two indexes find the exceptions without reading the messages in between.
+        message.HasIndex(m => new { m.ChatId, m.SenderId, m.Seq });
+        message.HasIndex(m => new { m.ChatId, m.Seq }, "IX_Messages_ChatId_Seq_Deleted").HasFilter("\"DeletedAt\" IS NOT NULL");
         // NULLs are distinct in unique indexes on SQLite and PostgreSQL, so messages without a key never clash.
         message.HasIndex(m => new { m.SenderId, m.ClientMessageId }).IsUnique();
         message.Property(m => m.Type).HasConversion<string>().HasMaxLength(16);

@@ -155,6 +155,11 @@ namespace Whisper.Server.Data.Migrations.Postgres
                     b.HasIndex("SenderId", "ClientMessageId")
                         .IsUnique();
 
+                    b.HasIndex("ChatId", "SenderId", "Seq");
+
+                    b.HasIndex(new[] { "ChatId", "Seq" }, "IX_Messages_ChatId_Seq_Deleted")
+                        .HasFilter("\"DeletedAt\" IS NOT NULL");
+
                     b.ToTable("Messages");
                 });
 

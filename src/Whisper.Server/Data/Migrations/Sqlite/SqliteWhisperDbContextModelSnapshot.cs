@@ -150,6 +150,11 @@ namespace Whisper.Server.Data.Migrations.Sqlite
                     b.HasIndex("SenderId", "ClientMessageId")
                         .IsUnique();
 
+                    b.HasIndex("ChatId", "SenderId", "Seq");
+
+                    b.HasIndex(new[] { "ChatId", "Seq" }, "IX_Messages_ChatId_Seq_Deleted")
+                        .HasFilter("\"DeletedAt\" IS NOT NULL");
+
                     b.ToTable("Messages");
                 });
 
