@@ -66,6 +66,40 @@ public sealed class MessageTests(SharedServer server)
     }
 
     [Fact]
+    public async Task Retries_mixed_with_new_messages_store_every_new_one_and_repeat_none()
+    {
+        var (alice, bob, chat) = await PairAsync();
+        var originals = await Task.WhenAll(Enumerable.Range(0, 5).Select(i => alice.SendAsync(chat.Id, $"original {i}", clientMessageId: $"mixed-{i}")));
+
+        // Sent at once, so that retries and new messages are stored together.
+        var retries = Enumerable.Range(0, 5).Select(i => alice.SendAsync(chat.Id, $"original {i}", clientMessageId: $"mixed-{i}"));
+        var fresh = Enumerable.Range(0, 20).Select(i => bob.SendAsync(chat.Id, $"new {i}", clientMessageId: $"new-{i}"));
+        var answers = await Task.WhenAll(retries.Concat(fresh));
+
+        Assert.Equal(originals.Select(m => m.Id), answers.Take(5).Select(m => m.Id));
+        var history = await alice.GetAsync<Page<MessageDto>>($"/api/chats/{chat.Id}/messages?limit=100");
+        Assert.Equal(Enumerable.Range(1, 25).Select(i => (long)i), history.Items.Select(m => m.Seq));
+        Assert.Equal(answers.Skip(5).Select(m => m.Id).Order(), history.Items.Where(m => m.SenderId == bob.Id).Select(m => m.Id).Order());
+    }
+
+    [Fact]
+    public async Task A_retry_gets_its_stored_message_even_when_its_file_was_deleted_since()
+    {
+        var (alice, _, chat) = await PairAsync();
+        var file = await (await FileTests.UploadAsync(alice, chat.Id, FileTests.Png, "once.png", "image/png")).ReadAsync<Files.FileDto>();
+        var send = new { content = "with a file", fileId = file.Id, clientMessageId = "file-retry" };
+        var original = await (await alice.Http.PostAsJsonAsync($"/api/chats/{chat.Id}/messages", send)).ReadAsync<MessageDto>();
+        await (await alice.Http.DeleteAsync($"/api/files/{file.Id}")).ShouldBe(HttpStatusCode.NoContent);
+
+        var retry = await alice.Http.PostAsJsonAsync($"/api/chats/{chat.Id}/messages", send);
+
+        await retry.ShouldBe(HttpStatusCode.OK);
+        Assert.Equal(original.Id, (await retry.ReadAsync<MessageDto>()).Id);
+        var fresh = await alice.Http.PostAsJsonAsync($"/api/chats/{chat.Id}/messages", send with { clientMessageId = "file-new" });
+        await fresh.ShouldBeProblem(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
     public async Task The_same_client_message_id_in_another_chat_is_a_conflict()
     {
         var (alice, bob, chat) = await PairAsync();

@@ -38,15 +38,15 @@ public sealed class MessageService(
             return Failure.NotFound("Chat");
         }
 
-        if (request.ClientMessageId is { } clientMessageId && await FindRetryAsync(senderId, chatId, clientMessageId, cancellationToken) is { } retry)
-        {
-            return retry;
-        }
-
+        // A retry is recognised when storing it is refused for its clientMessageId, so that a first send (nearly
+        // every send) costs no lookup. A retry that would now be refused (its file or reply since deleted) still
+        // gets the message it stored the first time.
         var validated = await ValidateAsync(chatId, request, cancellationToken);
         if (validated.Failure is { } invalid)
         {
-            return invalid;
+            return request.ClientMessageId is { } clientMessageId && IsWellFormedKey(clientMessageId) && await FindRetryAsync(senderId, chatId, clientMessageId, cancellationToken) is { } retry
+                ? retry
+                : invalid;
         }
 
         var now = time.GetUtcNow().UtcDateTime;
@@ -65,7 +65,7 @@ public sealed class MessageService(
 
         if (!await writer.StoreAsync(message))
         {
-            // A concurrent retry with the same key stored it first: answer with that one.
+            // A message with this key was stored before (this is a retry) or by a concurrent retry: answer with that one.
             return request.ClientMessageId is { } key && await FindRetryAsync(senderId, chatId, key, CancellationToken.None) is { } winner
                 ? winner
                 : throw new InvalidOperationException("A message was refused as a repeat, but no stored message has its key.");
@@ -257,6 +257,9 @@ public sealed class MessageService(
             : Failure.Conflict("That clientMessageId was already used for a message in another chat.");
     }
 
+    private static bool IsWellFormedKey(string clientMessageId) =>
+        clientMessageId.Length is > 0 and <= MaxClientMessageIdLength && !clientMessageId.Any(char.IsControl);
+
     /// <summary>Checks the request and decides the message type.</summary>
     private async Task<Result<MessageType>> ValidateAsync(Guid chatId, SendMessageRequest request, CancellationToken cancellationToken)
     {
@@ -272,7 +275,7 @@ public sealed class MessageService(
             errors.Add("content", "A message needs content, a file, or both.");
         }
 
-        if (request.ClientMessageId is { } key && (key.Length is 0 or > MaxClientMessageIdLength || key.Any(char.IsControl)))
+        if (request.ClientMessageId is { } key && !IsWellFormedKey(key))
         {
             errors.Add("clientMessageId", $"clientMessageId must be 1-{MaxClientMessageIdLength} printable characters.");
         }

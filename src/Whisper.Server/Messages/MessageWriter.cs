@@ -56,6 +56,30 @@ public sealed partial class MessageWriter(IServiceScopeFactory scopes, ILogger<M
 
     private async Task WriteAsync(List<Pending> batch)
     {
+        // A retry sent while its original still waits here: only the first is stored, the repeat shares its fate.
+        var repeats = batch.Where(p => p.Message.ClientMessageId is not null)
+            .GroupBy(p => (p.Message.SenderId, p.Message.ClientMessageId))
+            .SelectMany(sameKey => sameKey.Skip(1).Select(repeat => (Repeat: repeat, Original: sameKey.First())))
+            .ToList();
+        var unique = repeats.Count == 0 ? batch : batch.Except(repeats.Select(r => r.Repeat)).ToList();
+
+        await WriteUniqueAsync(unique);
+
+        foreach (var (repeat, original) in repeats)
+        {
+            if (original.Stored.Task.Exception is { } failed)
+            {
+                repeat.Stored.TrySetException(failed.InnerExceptions);
+            }
+            else
+            {
+                repeat.Stored.TrySetResult(false);
+            }
+        }
+    }
+
+    private async Task WriteUniqueAsync(List<Pending> batch)
+    {
         try
         {
             await StoreBatchAsync(batch);
@@ -63,11 +87,24 @@ public sealed partial class MessageWriter(IServiceScopeFactory scopes, ILogger<M
         }
         catch (DbUpdateException) when (batch.Count > 1)
         {
-            // One message of the batch was refused (most often a clientMessageId used before: a retry racing
-            // its original). Store them one by one, so only that message is turned away and the others are kept.
-            foreach (var pending in batch)
+            // A message of the batch was refused, most often for a clientMessageId stored before (a retry).
+            // Those are answered as repeats and the others stored; if none was, the refusal is something
+            // else, and storing one by one keeps every message but the refused one.
+            var used = await UsedKeysAsync(batch);
+            used.ForEach(p => p.Stored.TrySetResult(false));
+            if (used.Count > 0)
             {
-                await WriteAsync([pending]);
+                if (batch.Except(used).ToList() is { Count: > 0 } rest)
+                {
+                    await WriteUniqueAsync(rest);
+                }
+            }
+            else
+            {
+                foreach (var pending in batch)
+                {
+                    await WriteUniqueAsync([pending]);
+                }
             }
         }
         catch (DbUpdateException exception) when (exception.IsUniqueViolation())
@@ -87,6 +124,32 @@ public sealed partial class MessageWriter(IServiceScopeFactory scopes, ILogger<M
             }
 
             batch.ForEach(p => p.Stored.TrySetException(exception));
+        }
+    }
+
+    /// <summary>The messages of the batch whose sender already stored a message with the same clientMessageId.</summary>
+    private async Task<List<Pending>> UsedKeysAsync(List<Pending> batch)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
+            var used = new List<Pending>();
+            foreach (var pending in batch.Where(p => p.Message.ClientMessageId is not null))
+            {
+                var (senderId, key) = (pending.Message.SenderId, pending.Message.ClientMessageId);
+                if (await db.Messages.AnyAsync(m => m.SenderId == senderId && m.ClientMessageId == key))
+                {
+                    used.Add(pending);
+                }
+            }
+
+            return used;
+        }
+        catch (Exception exception) when (Operations.UnavailableDependency.Caused(exception))
+        {
+            // Storing one by one will answer each sender with the same unavailability.
+            return [];
         }
     }
 
