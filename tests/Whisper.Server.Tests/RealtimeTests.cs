@@ -151,6 +151,33 @@ public sealed class RealtimeTests(SharedServer server)
     }
 
     [Fact]
+    public async Task A_group_receipt_reaches_the_senders_it_concerns_and_the_readers_devices_only()
+    {
+        var (alice, bob, carol, dave) = (await server.RegisterAsync(), await server.RegisterAsync(), await server.RegisterAsync(), await server.RegisterAsync());
+        var group = await alice.GroupAsync("receipts", bob, carol, dave);
+        await alice.SendAsync(group.Id, "from alice");
+        var fromBob = await bob.SendAsync(group.Id, "from bob");
+        var fromDave = await dave.SendAsync(group.Id, "from dave, read later");
+        await using var aliceDevice = await Device.ConnectAsync(server, alice);
+        await using var bobDevice = await Device.ConnectAsync(server, bob);
+        await using var carolPhone = await Device.ConnectAsync(server, carol);
+        await using var carolLaptop = await Device.ConnectAsync(server, carol);
+        await using var daveDevice = await Device.ConnectAsync(server, dave);
+
+        await carolPhone.Connection.InvokeAsync("MarkRead", group.Id.ToString(), fromBob.Seq);
+
+        bool Carols(ReceiptUpdate r) => r.UserId == carol.Id && r.Seq == fromBob.Seq && r.Status == ReceiptStatus.Read;
+        await aliceDevice.WaitFor<ReceiptUpdate>("receiptUpdated", Carols);
+        await bobDevice.WaitFor<ReceiptUpdate>("receiptUpdated", Carols);
+        await carolLaptop.WaitFor<ReceiptUpdate>("receiptUpdated", Carols);
+        // Dave's message is after the mark, so that receipt changed nothing of his; the one that covers it reaches
+        // him, and receipts reach a connection in order, so the first would have arrived before it.
+        await carolPhone.Connection.InvokeAsync("MarkRead", group.Id.ToString(), fromDave.Seq);
+        await daveDevice.WaitFor<ReceiptUpdate>("receiptUpdated", r => r.UserId == carol.Id && r.Seq == fromDave.Seq);
+        Assert.Equal([fromDave.Seq], daveDevice.All<ReceiptUpdate>("receiptUpdated").Select(r => r.Seq));
+    }
+
+    [Fact]
     public async Task Typing_reaches_the_other_members_not_the_typist()
     {
         var (alice, bob) = (await server.RegisterAsync(), await server.RegisterAsync());

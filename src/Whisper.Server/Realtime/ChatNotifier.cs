@@ -30,8 +30,11 @@ public sealed partial class ChatNotifier(
     public void MessageUpdated(MessageDto message) =>
         Observe(hub.Clients.Group(HubGroups.Chat(message.ChatId)).messageUpdated(message), nameof(IChatClient.messageUpdated));
 
-    public void ReceiptUpdated(ReceiptAdvanced receipt) =>
-        Observe(hub.Clients.Group(HubGroups.Chat(receipt.ChatId)).receiptUpdated(receipt), nameof(IChatClient.receiptUpdated));
+    /// <summary>To the reader's devices and to <paramref name="senders"/>, whose messages' status changed; nobody else's did.</summary>
+    public void ReceiptUpdated(ReceiptAdvanced receipt, IReadOnlyCollection<Guid> senders) =>
+        Observe(
+            hub.Clients.Groups([HubGroups.User(receipt.UserId), .. senders.Where(s => s != receipt.UserId).Select(HubGroups.User)]).receiptUpdated(receipt),
+            nameof(IChatClient.receiptUpdated));
 
     public void Typing(TypingEvent typing, string exceptConnectionId) =>
         Observe(hub.Clients.GroupExcept(HubGroups.Chat(typing.ChatId), exceptConnectionId).typing(typing), nameof(IChatClient.typing));

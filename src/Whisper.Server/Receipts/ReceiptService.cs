@@ -18,12 +18,13 @@ public sealed record ReceiptAdvanced(Guid ChatId, Guid UserId, ReceiptStatus Sta
 /// Delivered and read receipts as watermarks per (chat, user): marking a message marks every earlier
 /// one, watermarks never go back, and read implies delivered.
 /// </summary>
-public sealed class ReceiptService(WhisperDbContext db, Realtime.ChatNotifier notifier, TimeProvider time)
+public sealed class ReceiptService(WhisperDbContext db, ChatMembershipCache memberships, Realtime.ChatNotifier notifier, TimeProvider time)
 {
     /// <summary>Advances the caller's watermark in a chat to <paramref name="seq"/>; null when it was already there.</summary>
     public async Task<Result<ReceiptAdvanced?>> AdvanceAsync(Guid callerId, Guid chatId, long seq, ReceiptStatus status, CancellationToken cancellationToken)
     {
-        if ((await db.MembershipAsync(chatId, callerId, cancellationToken)).Failure is { } failure)
+        var membership = await db.MembershipAsync(chatId, callerId, cancellationToken);
+        if (membership.Failure is { } failure)
         {
             return failure;
         }
@@ -64,8 +65,26 @@ public sealed class ReceiptService(WhisperDbContext db, Realtime.ChatNotifier no
         }
 
         var advanced = new ReceiptAdvanced(chatId, callerId, readMoved ? ReceiptStatus.Read : ReceiptStatus.Delivered, seq, now);
-        notifier.ReceiptUpdated(advanced);
+        // Read before this advance (or by a concurrent one, which only makes the range wider than needed).
+        var before = membership.Value!;
+        var from = readMoved ? before.ReadSeq : before.DeliveredSeq;
+        notifier.ReceiptUpdated(advanced, await SendersBetweenAsync(chatId, from, seq, callerId));
         return advanced;
+    }
+
+    /// <summary>
+    /// The members who sent the messages an advance covers: the only ones whose messages' status it changes, so
+    /// the only ones told (with the reader's own devices). A read-marking storm in a large group costs one event
+    /// per mark instead of one per member. Senders who have left are not told.
+    /// </summary>
+    private async Task<List<Guid>> SendersBetweenAsync(Guid chatId, long afterSeq, long uptoSeq, Guid readerId)
+    {
+        var senders = await db.Messages.Where(m => m.ChatId == chatId && m.Seq > afterSeq && m.Seq <= uptoSeq && m.SenderId != readerId)
+            .Select(m => m.SenderId)
+            .Distinct()
+            .ToListAsync(CancellationToken.None);
+        var members = await memberships.MembersAsync(chatId, CancellationToken.None);
+        return senders.Where(members.Contains).ToList();
     }
 
     /// <summary>Marks one message (and so every earlier one) delivered or read by the caller.</summary>
