@@ -17,6 +17,8 @@ public sealed class ReceiptsWorkload(Uri server, int members, int? serverPid) : 
     /// <summary>The member who sends each round's message; the others mark it read.</summary>
     private const int Sender = 0;
 
+    private static readonly TimeSpan MarkTimeout = TimeSpan.FromSeconds(30);
+
     private readonly List<HubConnection> connections = [];
     private readonly Dictionary<Guid, int> memberIndex = [];
     // Keyed by (seq * members + marking member) * members + receiving member.
@@ -110,12 +112,15 @@ public sealed class ReceiptsWorkload(Uri server, int members, int? serverPid) : 
 
         async Task Mark(int marker)
         {
+            // A mark the server never answers counts as failed instead of holding up the round for ever.
+            using var answerWithin = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            answerWithin.CancelAfter(MarkTimeout);
             try
             {
-                await connections[marker].InvokeAsync("MarkRead", chatId.ToString(), message.Seq, cancellationToken);
+                await connections[marker].InvokeAsync("MarkRead", chatId.ToString(), message.Seq, answerWithin.Token);
                 Interlocked.Increment(ref acknowledged);
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
             {
                 Interlocked.Increment(ref failed);
             }
