@@ -93,9 +93,10 @@ public sealed class MessageService(
     public async Task<Result<Page<MessageDto>>> ListAsync(
         Guid callerId, Guid chatId, long? before, long? after, int? limit, CancellationToken cancellationToken)
     {
-        if ((await db.MembershipAsync(chatId, callerId, cancellationToken)).Failure is { } failure)
+        // Membership from memory, as for sends: history is the other hot path.
+        if (!await memberships.IsMemberAsync(chatId, callerId, cancellationToken))
         {
-            return failure;
+            return Failure.NotFound("Chat");
         }
 
         var take = Limits.Clamp(limit, 50, 200);
