@@ -56,30 +56,6 @@ public sealed partial class MessageWriter(IServiceScopeFactory scopes, ILogger<M
 
     private async Task WriteAsync(List<Pending> batch)
     {
-        // A retry sent while its original still waits here: only the first is stored, the repeat shares its fate.
-        var repeats = batch.Where(p => p.Message.ClientMessageId is not null)
-            .GroupBy(p => (p.Message.SenderId, p.Message.ClientMessageId))
-            .SelectMany(sameKey => sameKey.Skip(1).Select(repeat => (Repeat: repeat, Original: sameKey.First())))
-            .ToList();
-        var unique = repeats.Count == 0 ? batch : batch.Except(repeats.Select(r => r.Repeat)).ToList();
-
-        await WriteUniqueAsync(unique);
-
-        foreach (var (repeat, original) in repeats)
-        {
-            if (original.Stored.Task.Exception is { } failed)
-            {
-                repeat.Stored.TrySetException(failed.InnerExceptions);
-            }
-            else
-            {
-                repeat.Stored.TrySetResult(false);
-            }
-        }
-    }
-
-    private async Task WriteUniqueAsync(List<Pending> batch)
-    {
         try
         {
             await StoreBatchAsync(batch);
@@ -88,23 +64,20 @@ public sealed partial class MessageWriter(IServiceScopeFactory scopes, ILogger<M
         catch (DbUpdateException) when (batch.Count > 1)
         {
             // A message of the batch was refused, most often for a clientMessageId stored before (a retry).
-            // Those are answered as repeats and the others stored; if none was, the refusal is something
-            // else, and storing one by one keeps every message but the refused one.
+            // Those are answered as repeats and the others stored; if none was (a retry racing its original
+            // in this very batch, say), storing one by one keeps every message but the refused one.
             var used = await UsedKeysAsync(batch);
             used.ForEach(p => p.Stored.TrySetResult(false));
-            if (used.Count > 0)
-            {
-                if (batch.Except(used).ToList() is { Count: > 0 } rest)
-                {
-                    await WriteUniqueAsync(rest);
-                }
-            }
-            else
+            if (used.Count == 0)
             {
                 foreach (var pending in batch)
                 {
-                    await WriteUniqueAsync([pending]);
+                    await WriteAsync([pending]);
                 }
+            }
+            else if (batch.Except(used).ToList() is { Count: > 0 } rest)
+            {
+                await WriteAsync(rest);
             }
         }
         catch (DbUpdateException exception) when (exception.IsUniqueViolation())

@@ -68,7 +68,7 @@ public sealed class ReceiptService(WhisperDbContext db, ChatMembershipCache memb
         // Read before this advance (or by a concurrent one, which only makes the range wider than needed).
         var before = membership.Value!;
         var from = readMoved ? before.ReadSeq : before.DeliveredSeq;
-        notifier.ReceiptUpdated(advanced, await SendersBetweenAsync(chatId, from, seq, callerId));
+        notifier.ReceiptUpdated(advanced, await SendersBetweenAsync(chatId, from, seq));
         return advanced;
     }
 
@@ -77,9 +77,9 @@ public sealed class ReceiptService(WhisperDbContext db, ChatMembershipCache memb
     /// the only ones told (with the reader's own devices). A read-marking storm in a large group costs one event
     /// per mark instead of one per member. Senders who have left are not told.
     /// </summary>
-    private async Task<List<Guid>> SendersBetweenAsync(Guid chatId, long afterSeq, long uptoSeq, Guid readerId)
+    private async Task<List<Guid>> SendersBetweenAsync(Guid chatId, long afterSeq, long uptoSeq)
     {
-        var senders = await db.Messages.Where(m => m.ChatId == chatId && m.Seq > afterSeq && m.Seq <= uptoSeq && m.SenderId != readerId)
+        var senders = await db.Messages.Where(m => m.ChatId == chatId && m.Seq > afterSeq && m.Seq <= uptoSeq)
             .Select(m => m.SenderId)
             .Distinct()
             .ToListAsync(CancellationToken.None);
