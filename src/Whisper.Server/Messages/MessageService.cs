@@ -100,25 +100,19 @@ public sealed class MessageService(
         }
 
         var take = Limits.Clamp(limit, 50, 200);
-        var query = db.Messages.AsNoTracking().Include(m => m.File).Where(m => m.ChatId == chatId);
-        if (before is { } upper)
+        // Pages are the most frequent read, so their queries are compiled once rather than translated per call.
+        var messages = after is { } lower
+            ? await PageAfter(db, chatId, lower, before ?? long.MaxValue, take + 1).ToListAsync(cancellationToken)
+            : await PageBefore(db, chatId, before ?? long.MaxValue, take + 1).ToListAsync(cancellationToken);
+        var hasMore = messages.Count > take;
+        if (hasMore)
         {
-            query = query.Where(m => m.Seq < upper);
+            messages.RemoveAt(messages.Count - 1);
         }
 
-        List<Message> messages;
-        bool hasMore;
-        if (after is { } lower)
+        if (after is null)
         {
-            messages = await query.Where(m => m.Seq > lower).OrderBy(m => m.Seq).Take(take + 1).ToListAsync(cancellationToken);
-            hasMore = messages.Count > take;
-            messages = messages.Take(take).ToList();
-        }
-        else
-        {
-            messages = await query.OrderByDescending(m => m.Seq).Take(take + 1).ToListAsync(cancellationToken);
-            hasMore = messages.Count > take;
-            messages = messages.Take(take).OrderBy(m => m.Seq).ToList();
+            messages.Reverse();
         }
 
         return new Page<MessageDto>(await ToDtosAsync(chatId, messages, cancellationToken), hasMore);
@@ -227,6 +221,40 @@ public sealed class MessageService(
         return new Page<MessageDto>(await ToDtosAsync(chatId, page.Items, cancellationToken), page.HasMore);
     }
 
+    /// <summary>
+    /// A message with its file, read as a projection: the same as <c>Include(m => m.File)</c> without tracking,
+    /// but materialised inline, where an include builds a fix-up delegate for every row.
+    /// </summary>
+    private static readonly System.Linq.Expressions.Expression<Func<Message, Message>> WithFile = m => new Message
+    {
+        Id = m.Id,
+        ChatId = m.ChatId,
+        Seq = m.Seq,
+        SenderId = m.SenderId,
+        Type = m.Type,
+        Content = m.Content,
+        FileId = m.FileId,
+        ReplyToId = m.ReplyToId,
+        ClientMessageId = m.ClientMessageId,
+        CreatedAt = m.CreatedAt,
+        EditedAt = m.EditedAt,
+        DeletedAt = m.DeletedAt,
+        File = m.File,
+    };
+
+    private static readonly Func<WhisperDbContext, Guid, long, long, int, IAsyncEnumerable<Message>> PageAfter =
+        EF.CompileAsyncQuery((WhisperDbContext db, Guid chatId, long after, long before, int take) =>
+            db.Messages.AsNoTracking().Where(m => m.ChatId == chatId && m.Seq > after && m.Seq < before).OrderBy(m => m.Seq).Take(take).Select(WithFile));
+
+    private static readonly Func<WhisperDbContext, Guid, long, int, IAsyncEnumerable<Message>> PageBefore =
+        EF.CompileAsyncQuery((WhisperDbContext db, Guid chatId, long before, int take) =>
+            db.Messages.AsNoTracking().Where(m => m.ChatId == chatId && m.Seq < before).OrderByDescending(m => m.Seq).Take(take).Select(WithFile));
+
+    private static readonly Func<WhisperDbContext, Guid, IAsyncEnumerable<Watermark>> Watermarks =
+        EF.CompileAsyncQuery((WhisperDbContext db, Guid chatId) =>
+            db.ChatMembers.AsNoTracking().Where(m => m.ChatId == chatId)
+                .Select(m => new Watermark(m.UserId, m.JoinedSeq, m.DeliveredSeq, m.ReadSeq)));
+
     public async Task<MessageDto> ToDtoAsync(Message message, CancellationToken cancellationToken) =>
         (await ToDtosAsync(message.ChatId, [message], cancellationToken))[0];
 
@@ -238,9 +266,7 @@ public sealed class MessageService(
             return [];
         }
 
-        var members = await db.ChatMembers.AsNoTracking().Where(m => m.ChatId == chatId)
-            .Select(m => new Watermark(m.UserId, m.JoinedSeq, m.DeliveredSeq, m.ReadSeq))
-            .ToListAsync(cancellationToken);
+        var members = await Watermarks(db, chatId).ToListAsync(cancellationToken);
         return messages.Select(m => MessageDto.From(m, members)).ToList();
     }
 
