@@ -131,21 +131,17 @@ public sealed partial class MessageWriter(IServiceScopeFactory scopes, ILogger<M
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
         await using var transaction = await db.Database.BeginTransactionAsync();
-        var chats = batch.GroupBy(p => p.Message.ChatId).OrderBy(chat => chat.Key).ToList();
-        foreach (var chat in chats)
+        foreach (var chat in batch.GroupBy(p => p.Message.ChatId).OrderBy(chat => chat.Key))
         {
-            // Locks the row (PostgreSQL) for the rest of the transaction: no other writer takes these seqs.
+            // Takes the chat's next seqs in one statement, and locks its row (PostgreSQL) for the rest of the
+            // transaction: no other writer takes these seqs. Plain SQL, as this runs for every chat of every batch.
             var count = chat.Count();
             var updatedAt = chat.Max(p => p.Message.CreatedAt);
-            await db.Chats.Where(c => c.Id == chat.Key)
-                .ExecuteUpdateAsync(c => c.SetProperty(x => x.LastSeq, x => x.LastSeq + count).SetProperty(x => x.UpdatedAt, updatedAt));
-        }
-
-        var chatIds = chats.Select(chat => chat.Key).ToList();
-        var lastSeqs = await db.Chats.Where(c => chatIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.LastSeq);
-        foreach (var chat in chats)
-        {
-            var seq = lastSeqs[chat.Key] - chat.Count();
+            var lastSeqs = await db.Database.SqlQuery<long>($"""
+                UPDATE "Chats" SET "LastSeq" = "LastSeq" + {count}, "UpdatedAt" = {updatedAt}
+                WHERE "Id" = {chat.Key} RETURNING "LastSeq" AS "Value"
+                """).ToListAsync();
+            var seq = lastSeqs.Single() - count;
             foreach (var pending in chat)
             {
                 pending.Message.Seq = ++seq;
