@@ -39,7 +39,7 @@ public sealed class OperationsTests(SharedServer server)
     /// many in-process servers an exporter could pick another server's (idle) counter.
     /// </summary>
     [Fact]
-    public async Task Metrics_count_requests_and_sent_messages()
+    public async Task Metrics_count_requests_and_sent_messages_and_show_the_runtimes_memory()
     {
         await using var node = await ServerNode.StartAsync(NodeSetup.ForThisPass());
         var (alice, bob) = (await node.RegisterAsync(), await node.RegisterAsync());
@@ -49,6 +49,7 @@ public sealed class OperationsTests(SharedServer server)
         Assert.Equal(1, await node.MetricAsync("whisper_messages_sent_total"));
         var metrics = await node.Client().GetStringAsync("/metrics");
         Assert.Contains("http_server_request_duration_seconds", metrics);
+        Assert.Contains("dotnet_process_memory_working_set_bytes", metrics);
     }
 
     [Theory]

@@ -26,6 +26,8 @@ public static class OperationsExtensions
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddAspNetCoreInstrumentation()
             .AddMeter(WhisperMetrics.MeterName)
+            // The runtime's own: GC heap sizes and pauses, thread pool queue, exceptions.
+            .AddMeter("System.Runtime")
             .AddPrometheusExporter());
         services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
         {
