@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Whisper.Server.Data;
 
 namespace Whisper.Server.Auth;
@@ -22,6 +24,8 @@ public static class AuthExtensions
             .Configure<Tokens, SessionCache>((jwt, tokens, sessions) =>
             {
                 jwt.MapInboundClaims = false;
+                // Nothing reads the raw token back, and a hub connection would hold it for its whole life.
+                jwt.SaveToken = false;
                 jwt.TokenValidationParameters = tokens.ValidationParameters();
                 jwt.Events = new JwtBearerEvents
                 {
@@ -40,18 +44,35 @@ public static class AuthExtensions
                     OnTokenValidated = async context =>
                     {
                         var sessionClaim = context.Principal?.FindFirst(Tokens.SessionIdClaim)?.Value;
-                        var userClaim = context.Principal?.FindFirst(Microsoft.IdentityModel.JsonWebTokens.JwtRegisteredClaimNames.Sub)?.Value;
+                        var userClaim = context.Principal?.FindFirst(JwtRegisteredClaimNames.Sub)?.Value;
                         if (!Guid.TryParse(sessionClaim, out var sessionId) || !Guid.TryParse(userClaim, out var userId)
                             || !await sessions.IsActiveAsync(sessionId, userId, context.HttpContext.RequestAborted))
                         {
                             context.Fail("The session has ended.");
+                            return;
                         }
+
+                        context.Principal = SlimPrincipal(userId, sessionId, context.Principal!.Identity!.Name);
                     },
                 };
             });
         services.AddAuthorization();
         return builder;
     }
+
+    /// <summary>
+    /// Only what Whisper reads: a hub connection keeps its principal (twice: the authentication result is cached
+    /// and cloned) for as long as it is open, and the validated one also holds the parsed token and every claim.
+    /// </summary>
+    private static ClaimsPrincipal SlimPrincipal(Guid userId, Guid sessionId, string? userName) => new(new ClaimsIdentity(
+        [
+            new Claim(JwtRegisteredClaimNames.Sub, userId.ToString()),
+            new Claim(Tokens.SessionIdClaim, sessionId.ToString()),
+            new Claim(JwtRegisteredClaimNames.UniqueName, userName ?? ""),
+        ],
+        JwtBearerDefaults.AuthenticationScheme,
+        JwtRegisteredClaimNames.UniqueName,
+        ClaimsIdentity.DefaultRoleClaimType));
 
     private static bool IsQueryTokenPath(HttpRequest request) =>
         request.Path.StartsWithSegments("/hubs")
