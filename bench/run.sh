@@ -106,6 +106,10 @@ stop_server
 start_server sqlite-connections
 bench --label "Whisper, SQLite" --workload connections --users 100 --steps 1000,5000,10000,19000 --markdown "$tables"
 stop_server
+# The same with the workstation GC, which holds less spare heap per connection (an operator's choice, see operations.md).
+start_server sqlite-connections-workstation-gc DOTNET_gcServer=0
+bench --label "Whisper, SQLite, workstation GC" --workload connections --users 100 --steps 1000,5000,10000,19000 --markdown "$tables"
+stop_server
 start_server sqlite-receipts
 bench --label "Whisper, SQLite" --workload receipts --users 500 --rates 100,250,500,1000 --markdown "$tables"
 stop_server

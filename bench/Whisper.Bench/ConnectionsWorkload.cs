@@ -32,7 +32,7 @@ public sealed class ConnectionsWorkload(Uri server, int userCount, int? serverPi
         pinging = Task.Run(() => PingAsync(stopping.Token), CancellationToken.None);
     }
 
-    public async Task<string> RunAsync(IReadOnlyList<int> steps, CancellationToken cancellationToken)
+    public async Task<string> RunAsync(string label, IReadOnlyList<int> steps, CancellationToken cancellationToken)
     {
         var idle = ProcessStats.RssMiB(serverPid);
         var (previousCount, previousRss) = (0, idle);
@@ -86,7 +86,7 @@ public sealed class ConnectionsWorkload(Uri server, int userCount, int? serverPi
 
         return $"""
 
-            ### W1 idle connections: {tokens.Count} users, raw WebSockets with the SignalR JSON handshake, pinging every 10 s
+            ### W1 idle connections: {label}, {tokens.Count} users, raw WebSockets with the SignalR JSON handshake, pinging every 10 s
 
             Server RSS with no connections: {idle:F0} MiB. Memory per connection is the growth over that, divided by the connections.
 

@@ -26,7 +26,7 @@ root.SetAction(async (parse, cancellationToken) =>
     {
         await using var connections = new ConnectionsWorkload(new Uri(parse.GetValue(server)!), parse.GetValue(users), parse.GetValue(serverPid));
         await connections.SetUpAsync(cancellationToken);
-        var held = await connections.RunAsync(parse.GetValue(steps)!.Split(',').Select(int.Parse).ToList(), cancellationToken);
+        var held = await connections.RunAsync(parse.GetValue(label)!, parse.GetValue(steps)!.Split(',').Select(int.Parse).ToList(), cancellationToken);
         Console.WriteLine(held);
         if (parse.GetValue(output) is { } connectionsFile)
         {
