@@ -32,6 +32,8 @@ public static class WhisperServices
         services.AddScoped<MessageService>();
         services.AddSingleton<MessageWriter>();
         services.AddHostedService(provider => provider.GetRequiredService<MessageWriter>());
+        services.AddSingleton<ReceiptWriter>();
+        services.AddHostedService(provider => provider.GetRequiredService<ReceiptWriter>());
         services.AddScoped<MessageSearch>();
         services.AddScoped<ReceiptService>();
         services.AddScoped<FileService>();

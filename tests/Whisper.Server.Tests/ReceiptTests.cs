@@ -88,6 +88,34 @@ public sealed class ReceiptTests(SharedServer server)
         Assert.Equal(ReceiptStatus.Read, (await owner.GetAsync<MessageStatusDto>($"/api/messages/{message.Id}/status")).Status);
     }
 
+    /// <summary>Marks arriving together are stored together (group commit); each must still apply on its own terms.</summary>
+    [Fact]
+    public async Task Concurrent_marks_of_many_members_each_apply_and_none_moves_a_watermark_back()
+    {
+        var owner = await server.RegisterAsync();
+        var members = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => server.RegisterAsync()));
+        var group = await owner.GroupAsync("storm", members);
+        var first = await owner.SendAsync(group.Id, "first");
+        var last = await owner.SendAsync(group.Id, "last");
+
+        // Everyone reads the last message at once; one of them also marks it again and marks the first delivered.
+        var marks = members.Select(member => Mark(member, last.Id, "read"))
+            .Concat([Mark(members[0], last.Id, "read"), Mark(members[0], first.Id, "delivered")]);
+        foreach (var response in await Task.WhenAll(marks))
+        {
+            await response.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var status = await owner.GetAsync<MessageStatusDto>($"/api/messages/{last.Id}/status");
+        Assert.Equal(ReceiptStatus.Read, status.Status);
+        Assert.Equal(members.Select(m => m.Id).Order(), status.Recipients.Select(r => r.UserId).Order());
+        Assert.All(status.Recipients, r => Assert.True(r is { Status: ReceiptStatus.Read, DeliveredAt: not null, ReadAt: not null }));
+        foreach (var member in members)
+        {
+            Assert.Equal(0, (await member.GetAsync<ChatDto>($"/api/chats/{group.Id}")).UnreadCount);
+        }
+    }
+
     [Fact]
     public async Task Members_who_joined_later_are_not_recipients_of_earlier_messages()
     {

@@ -1,26 +1,20 @@
-using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Whisper.Server.Data;
 
 namespace Whisper.Server.Messages;
 
 /// <summary>
-/// Group commit: new messages are stored by one loop, every message that is waiting at that moment in
-/// one transaction, so concurrent sends share one commit (one fsync) instead of queueing for the
-/// database's write lock one by one. A lone message is written at once; under load the batches grow
-/// by themselves. On SQLite this also keeps request threads from blocking in its busy handler.
+/// New messages are stored by group commit (<see cref="GroupCommitWriter{TPending}"/>): concurrent sends share
+/// one transaction and one fsync.
 /// </summary>
 /// <remarks>
 /// Each chat's <c>seq</c> is still assigned inside the storing transaction by incrementing the chat
 /// row, so several nodes writing to one PostgreSQL keep gap-free, twin-free sequences; chats are
 /// updated in id order so that two nodes' batches cannot deadlock.
 /// </remarks>
-public sealed partial class MessageWriter(IServiceScopeFactory scopes, ILogger<MessageWriter> logger) : BackgroundService
+public sealed partial class MessageWriter(IServiceScopeFactory scopes, ILogger<MessageWriter> logger) : GroupCommitWriter<MessageWriter.Pending>
 {
-    /// <summary>The most messages one transaction stores: large enough to amortise a commit, small enough to answer soon.</summary>
-    public const int MaxBatch = 256;
-
-    private readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    protected override int MaxBatch => 256;
 
     /// <summary>
     /// Stores the message with its chat's next <c>seq</c> (set on the message). Answers false, storing
@@ -29,32 +23,11 @@ public sealed partial class MessageWriter(IServiceScopeFactory scopes, ILogger<M
     public Task<bool> StoreAsync(Message message)
     {
         var pending = new Pending(message, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (!queue.Writer.TryWrite(pending))
-        {
-            throw new InvalidOperationException("The server is shutting down.");
-        }
-
+        Enqueue(pending);
         return pending.Stored.Task;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var batch = new List<Pending>(MaxBatch);
-        // Not stopped by the token: messages already accepted are written before the host stops.
-        stoppingToken.Register(() => queue.Writer.TryComplete());
-        while (await queue.Reader.WaitToReadAsync(CancellationToken.None))
-        {
-            while (batch.Count < MaxBatch && queue.Reader.TryRead(out var pending))
-            {
-                batch.Add(pending);
-            }
-
-            await WriteAsync(batch);
-            batch.Clear();
-        }
-    }
-
-    private async Task WriteAsync(List<Pending> batch)
+    protected override async Task WriteAsync(List<Pending> batch)
     {
         try
         {
@@ -153,7 +126,7 @@ public sealed partial class MessageWriter(IServiceScopeFactory scopes, ILogger<M
         await transaction.CommitAsync();
     }
 
-    private sealed record Pending(Message Message, TaskCompletionSource<bool> Stored);
+    public sealed record Pending(Message Message, TaskCompletionSource<bool> Stored);
 
     [LoggerMessage(LogLevel.Error, "Storing a batch of {Count} messages failed")]
     private partial void LogBatchFailed(Exception exception, int count);

@@ -18,7 +18,8 @@ public sealed record ReceiptAdvanced(Guid ChatId, Guid UserId, ReceiptStatus Sta
 /// Delivered and read receipts as watermarks per (chat, user): marking a message marks every earlier
 /// one, watermarks never go back, and read implies delivered.
 /// </summary>
-public sealed class ReceiptService(WhisperDbContext db, ChatMembershipCache memberships, Realtime.ChatNotifier notifier, TimeProvider time)
+public sealed class ReceiptService(
+    WhisperDbContext db, ReceiptWriter writer, ChatMembershipCache memberships, Realtime.ChatNotifier notifier, TimeProvider time)
 {
     /// <summary>Advances the caller's watermark in a chat to <paramref name="seq"/>; null when it was already there.</summary>
     public async Task<Result<ReceiptAdvanced?>> AdvanceAsync(Guid callerId, Guid chatId, long seq, ReceiptStatus status, CancellationToken cancellationToken)
@@ -41,24 +42,7 @@ public sealed class ReceiptService(WhisperDbContext db, ChatMembershipCache memb
         }
 
         var now = time.GetUtcNow().UtcDateTime;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var member = db.ChatMembers.Where(m => m.ChatId == chatId && m.UserId == callerId);
-        var deliveredMoved = await member.Where(m => m.DeliveredSeq < seq)
-            .ExecuteUpdateAsync(m => m.SetProperty(x => x.DeliveredSeq, seq).SetProperty(x => x.DeliveredAt, now), cancellationToken) == 1;
-        var readMoved = status == ReceiptStatus.Read && await member.Where(m => m.ReadSeq < seq)
-            .ExecuteUpdateAsync(m => m.SetProperty(x => x.ReadSeq, seq).SetProperty(x => x.ReadAt, now), cancellationToken) == 1;
-        if (deliveredMoved)
-        {
-            db.ReceiptAdvances.Add(new ReceiptAdvance { ChatId = chatId, UserId = callerId, Kind = ReceiptKind.Delivered, Seq = seq, At = now });
-        }
-
-        if (readMoved)
-        {
-            db.ReceiptAdvances.Add(new ReceiptAdvance { ChatId = chatId, UserId = callerId, Kind = ReceiptKind.Read, Seq = seq, At = now });
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        var (deliveredMoved, readMoved) = await writer.AdvanceAsync(chatId, callerId, seq, status, now);
         if (!readMoved && !deliveredMoved)
         {
             return (ReceiptAdvanced?)null;

@@ -1,0 +1,98 @@
+using Microsoft.EntityFrameworkCore;
+using Whisper.Server.Data;
+
+namespace Whisper.Server.Receipts;
+
+/// <summary>
+/// Watermark advances are stored by group commit (<see cref="GroupCommitWriter{TPending}"/>): a read-marking
+/// storm in a large group shares commits instead of taking one transaction, and one fsync, per mark.
+/// </summary>
+/// <remarks>
+/// A batch moves member rows in (chat, user) order, so that two nodes' batches on PostgreSQL cannot deadlock
+/// on them. Each advance is conditional on the watermark being lower, inside the transaction, so watermarks
+/// never go back whatever order concurrent marks arrive in.
+/// </remarks>
+public sealed partial class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWriter> logger) : GroupCommitWriter<ReceiptWriter.Pending>
+{
+    protected override int MaxBatch => 256;
+
+    /// <summary>
+    /// Moves the member's delivered watermark, and for <see cref="ReceiptStatus.Read"/> the read one too, up to
+    /// <paramref name="seq"/>, logging each move; answers which of them moved.
+    /// </summary>
+    public Task<WatermarksMoved> AdvanceAsync(Guid chatId, Guid userId, long seq, ReceiptStatus status, DateTime at)
+    {
+        var pending = new Pending(chatId, userId, seq, status, at, new TaskCompletionSource<WatermarksMoved>(TaskCreationOptions.RunContinuationsAsynchronously));
+        Enqueue(pending);
+        return pending.Moved.Task;
+    }
+
+    protected override async Task WriteAsync(List<Pending> batch)
+    {
+        try
+        {
+            var moved = await StoreBatchAsync(batch);
+            foreach (var pending in batch)
+            {
+                pending.Moved.TrySetResult(moved[pending]);
+            }
+        }
+        catch (Exception exception)
+        {
+            // Markers get the exception: a database out of reach is answered as 503 (and retried), anything else as 500.
+            if (Operations.UnavailableDependency.Caused(exception))
+            {
+                LogBatchUnavailable(exception, batch.Count);
+            }
+            else
+            {
+                LogBatchFailed(exception, batch.Count);
+            }
+
+            batch.ForEach(p => p.Moved.TrySetException(exception));
+        }
+    }
+
+    private async Task<Dictionary<Pending, WatermarksMoved>> StoreBatchAsync(List<Pending> batch)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        var moved = new Dictionary<Pending, WatermarksMoved>(ReferenceEqualityComparer.Instance);
+        foreach (var advance in batch.OrderBy(p => p.ChatId).ThenBy(p => p.UserId))
+        {
+            var (chatId, userId, seq, at) = (advance.ChatId, advance.UserId, advance.Seq, advance.At);
+            var member = db.ChatMembers.Where(m => m.ChatId == chatId && m.UserId == userId);
+            var delivered = await member.Where(m => m.DeliveredSeq < seq)
+                .ExecuteUpdateAsync(m => m.SetProperty(x => x.DeliveredSeq, seq).SetProperty(x => x.DeliveredAt, at)) == 1;
+            var read = advance.Status == ReceiptStatus.Read && await member.Where(m => m.ReadSeq < seq)
+                .ExecuteUpdateAsync(m => m.SetProperty(x => x.ReadSeq, seq).SetProperty(x => x.ReadAt, at)) == 1;
+            if (delivered)
+            {
+                db.ReceiptAdvances.Add(new ReceiptAdvance { ChatId = chatId, UserId = userId, Kind = ReceiptKind.Delivered, Seq = seq, At = at });
+            }
+
+            if (read)
+            {
+                db.ReceiptAdvances.Add(new ReceiptAdvance { ChatId = chatId, UserId = userId, Kind = ReceiptKind.Read, Seq = seq, At = at });
+            }
+
+            moved[advance] = new WatermarksMoved(delivered, read);
+        }
+
+        await db.SaveChangesAsync();
+        await transaction.CommitAsync();
+        return moved;
+    }
+
+    public sealed record Pending(Guid ChatId, Guid UserId, long Seq, ReceiptStatus Status, DateTime At, TaskCompletionSource<WatermarksMoved> Moved);
+
+    [LoggerMessage(LogLevel.Error, "Storing a batch of {Count} receipt advances failed")]
+    private partial void LogBatchFailed(Exception exception, int count);
+
+    [LoggerMessage(LogLevel.Warning, "Storing a batch of {Count} receipt advances failed: the database is out of reach")]
+    private partial void LogBatchUnavailable(Exception exception, int count);
+}
+
+/// <summary>Which of a member's watermarks an advance moved.</summary>
+public readonly record struct WatermarksMoved(bool Delivered, bool Read);
