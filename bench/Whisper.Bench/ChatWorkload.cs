@@ -63,9 +63,10 @@ public sealed class ChatWorkload(IChatTransport transport, int userCount, int ch
         {
             // Open loop: message i leaves at i / rate, whether or not earlier ones were answered.
             var due = TimeSpan.FromSeconds((double)i / rate);
-            if (due > clock.Elapsed)
+            // Read once: time passes between a check and a second read, and a negative wait throws.
+            if (due - clock.Elapsed is { Ticks: > 0 } wait)
             {
-                await Task.Delay(due - clock.Elapsed, cancellationToken);
+                await Task.Delay(wait, cancellationToken);
             }
 
             // Chats take turns, and so do the members of each chat.

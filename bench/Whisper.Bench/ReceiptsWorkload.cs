@@ -83,9 +83,10 @@ public sealed class ReceiptsWorkload(Uri server, int members, int? serverPid) : 
         for (var marker = 1; marker < members; marker++)
         {
             var due = TimeSpan.FromSeconds((double)(marker - 1) / rate);
-            if (due > clock.Elapsed)
+            // Read once: time passes between a check and a second read, and a negative wait throws.
+            if (due - clock.Elapsed is { Ticks: > 0 } wait)
             {
-                await Task.Delay(due - clock.Elapsed, cancellationToken);
+                await Task.Delay(wait, cancellationToken);
             }
 
             Volatile.Write(ref markedAt[marker], Stopwatch.GetTimestamp());
