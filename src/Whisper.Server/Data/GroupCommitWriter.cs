@@ -9,7 +9,8 @@ namespace Whisper.Server.Data;
 /// SQLite this also keeps request threads from blocking in its busy handler.
 /// </summary>
 /// <typeparam name="TPending">A queued write with the completion its caller awaits.</typeparam>
-public abstract class GroupCommitWriter<TPending> : BackgroundService
+/// <param name="writes">What the writes are, for the log: "messages", say.</param>
+public abstract partial class GroupCommitWriter<TPending>(string writes, ILogger logger) : BackgroundService
 {
     private readonly Channel<TPending> queue = Channel.CreateUnbounded<TPending>(new UnboundedChannelOptions { SingleReader = true });
 
@@ -27,6 +28,26 @@ public abstract class GroupCommitWriter<TPending> : BackgroundService
     /// <summary>Stores the batch and completes every write in it, whether stored, refused or failed.</summary>
     protected abstract Task WriteAsync(List<TPending> batch);
 
+    /// <summary>Completes the write with the exception that kept it from being stored.</summary>
+    protected abstract void Fail(TPending pending, Exception exception);
+
+    /// <summary>
+    /// Callers get the exception: a database out of reach is answered as 503 (and retried), anything else as 500.
+    /// </summary>
+    protected void FailAll(List<TPending> batch, Exception exception)
+    {
+        if (Operations.UnavailableDependency.Caused(exception))
+        {
+            LogBatchUnavailable(exception, batch.Count, writes);
+        }
+        else
+        {
+            LogBatchFailed(exception, batch.Count, writes);
+        }
+
+        batch.ForEach(pending => Fail(pending, exception));
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<TPending>(MaxBatch);
@@ -43,4 +64,10 @@ public abstract class GroupCommitWriter<TPending> : BackgroundService
             batch.Clear();
         }
     }
+
+    [LoggerMessage(LogLevel.Error, "Storing a batch of {Count} {Writes} failed")]
+    private partial void LogBatchFailed(Exception exception, int count, string writes);
+
+    [LoggerMessage(LogLevel.Warning, "Storing a batch of {Count} {Writes} failed: the database is out of reach")]
+    private partial void LogBatchUnavailable(Exception exception, int count, string writes);
 }

@@ -13,7 +13,8 @@ namespace Whisper.Server.Messages;
 /// row, so several nodes writing to one PostgreSQL keep gap-free, twin-free sequences; chats are
 /// updated in id order so that two nodes' batches cannot deadlock.
 /// </remarks>
-public sealed partial class MessageWriter(IServiceScopeFactory scopes, ILogger<MessageWriter> logger) : GroupCommitWriter<MessageWriter.Pending>
+public sealed class MessageWriter(IServiceScopeFactory scopes, ILogger<MessageWriter> logger)
+    : GroupCommitWriter<MessageWriter.Pending>("messages", logger)
 {
     protected override int MaxBatch => 256;
 
@@ -60,17 +61,7 @@ public sealed partial class MessageWriter(IServiceScopeFactory scopes, ILogger<M
         }
         catch (Exception exception)
         {
-            // Senders get the exception: a database out of reach is answered as 503 (and retried), anything else as 500.
-            if (Operations.UnavailableDependency.Caused(exception))
-            {
-                LogBatchUnavailable(exception, batch.Count);
-            }
-            else
-            {
-                LogBatchFailed(exception, batch.Count);
-            }
-
-            batch.ForEach(p => p.Stored.TrySetException(exception));
+            FailAll(batch, exception);
         }
     }
 
@@ -181,11 +172,7 @@ public sealed partial class MessageWriter(IServiceScopeFactory scopes, ILogger<M
 
     private sealed record SeqClaim(Guid ChatId, int Count, DateTime UpdatedAt);
 
+    protected override void Fail(Pending pending, Exception exception) => pending.Stored.TrySetException(exception);
+
     public sealed record Pending(Message Message, TaskCompletionSource<bool> Stored);
-
-    [LoggerMessage(LogLevel.Error, "Storing a batch of {Count} messages failed")]
-    private partial void LogBatchFailed(Exception exception, int count);
-
-    [LoggerMessage(LogLevel.Warning, "Storing a batch of {Count} messages failed: the database is out of reach")]
-    private partial void LogBatchUnavailable(Exception exception, int count);
 }

@@ -12,7 +12,8 @@ namespace Whisper.Server.Receipts;
 /// on them. Each advance is conditional on the watermark being lower, inside the transaction, so watermarks
 /// never go back whatever order concurrent marks arrive in.
 /// </remarks>
-public sealed partial class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWriter> logger) : GroupCommitWriter<ReceiptWriter.Pending>
+public sealed class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWriter> logger)
+    : GroupCommitWriter<ReceiptWriter.Pending>("receipt advances", logger)
 {
     protected override int MaxBatch => 256;
 
@@ -39,19 +40,11 @@ public sealed partial class ReceiptWriter(IServiceScopeFactory scopes, ILogger<R
         }
         catch (Exception exception)
         {
-            // Markers get the exception: a database out of reach is answered as 503 (and retried), anything else as 500.
-            if (Operations.UnavailableDependency.Caused(exception))
-            {
-                LogBatchUnavailable(exception, batch.Count);
-            }
-            else
-            {
-                LogBatchFailed(exception, batch.Count);
-            }
-
-            batch.ForEach(p => p.Moved.TrySetException(exception));
+            FailAll(batch, exception);
         }
     }
+
+    protected override void Fail(Pending pending, Exception exception) => pending.Moved.TrySetException(exception);
 
     private async Task<Dictionary<Pending, WatermarksMoved>> StoreBatchAsync(List<Pending> batch)
     {
@@ -86,12 +79,6 @@ public sealed partial class ReceiptWriter(IServiceScopeFactory scopes, ILogger<R
     }
 
     public sealed record Pending(Guid ChatId, Guid UserId, long Seq, ReceiptStatus Status, DateTime At, TaskCompletionSource<WatermarksMoved> Moved);
-
-    [LoggerMessage(LogLevel.Error, "Storing a batch of {Count} receipt advances failed")]
-    private partial void LogBatchFailed(Exception exception, int count);
-
-    [LoggerMessage(LogLevel.Warning, "Storing a batch of {Count} receipt advances failed: the database is out of reach")]
-    private partial void LogBatchUnavailable(Exception exception, int count);
 }
 
 /// <summary>Which of a member's watermarks an advance moved.</summary>
