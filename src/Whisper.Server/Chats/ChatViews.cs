@@ -35,39 +35,49 @@ public sealed class ChatViews(WhisperDbContext db)
     /// <param name="viewerId">Whose unread counts to count; null for every member's.</param>
     private async Task<Loaded> LoadAsync(List<Guid> chatIds, Guid? viewerId, CancellationToken cancellationToken)
     {
-        var members = await db.ChatMembers.AsNoTracking()
-            .Where(m => chatIds.Contains(m.ChatId))
-            .OrderBy(m => m.JoinedAt)
-            .Select(m => new MemberRow(m, m.User!.UserName, m.User.DisplayName, m.User.AvatarFileId))
-            .ToListAsync(cancellationToken);
-
-        var lastMessages = await (
-                from chat in db.Chats
-                where chatIds.Contains(chat.Id)
-                join message in db.Messages.Include(m => m.File) on new { ChatId = chat.Id, Seq = chat.LastSeq } equals new { message.ChatId, message.Seq }
-                select message)
-            .AsNoTracking()
-            .ToDictionaryAsync(m => m.ChatId, cancellationToken);
-
-        // Seqs are gap-free, so the messages after the read watermark number LastSeq - ReadSeq; of those,
-        // the reader's own and the deleted ones are not unread. Both are found by index, so the cost
-        // does not grow with the number of unread messages.
-        var unread = await (
-                from reader in db.ChatMembers
-                where chatIds.Contains(reader.ChatId) && (viewerId == null || reader.UserId == viewerId)
-                join chat in db.Chats on reader.ChatId equals chat.Id
-                select new
-                {
-                    reader.ChatId,
-                    reader.UserId,
-                    Count = chat.LastSeq - reader.ReadSeq
-                        - db.Messages.Count(m => m.ChatId == reader.ChatId && m.SenderId == reader.UserId && m.Seq > reader.ReadSeq)
-                        - db.Messages.Count(m => m.ChatId == reader.ChatId && m.DeletedAt != null && m.Seq > reader.ReadSeq && m.SenderId != reader.UserId),
-                })
-            .ToDictionaryAsync(x => (x.ChatId, x.UserId), x => (int)x.Count, cancellationToken);
-
+        var members = await MembersOf(db, chatIds).ToListAsync(cancellationToken);
+        var lastMessages = (await LastMessagesOf(db, chatIds).ToListAsync(cancellationToken)).ToDictionary(m => m.ChatId);
+        var unread = (await UnreadOf(db, chatIds, viewerId).ToListAsync(cancellationToken)).ToDictionary(x => (x.ChatId, x.UserId), x => (int)x.Count);
         return new Loaded(members.ToLookup(m => m.Member.ChatId), lastMessages, unread);
     }
+
+    // The chat list is the most frequent request after history pages, so its queries are compiled once rather
+    // than translated per call (the translation cache still walked and partly compiled each query's tree).
+
+    private static readonly Func<WhisperDbContext, List<Guid>, IAsyncEnumerable<MemberRow>> MembersOf =
+        EF.CompileAsyncQuery((WhisperDbContext db, List<Guid> chatIds) =>
+            db.ChatMembers.AsNoTracking()
+                .Where(m => chatIds.Contains(m.ChatId))
+                .OrderBy(m => m.JoinedAt)
+                .Select(m => new MemberRow(m, m.User!.UserName, m.User.DisplayName, m.User.AvatarFileId)));
+
+    private static readonly Func<WhisperDbContext, List<Guid>, IAsyncEnumerable<Message>> LastMessagesOf =
+        EF.CompileAsyncQuery((WhisperDbContext db, List<Guid> chatIds) =>
+            (from chat in db.Chats
+             where chatIds.Contains(chat.Id)
+             join message in db.Messages on new { ChatId = chat.Id, Seq = chat.LastSeq } equals new { message.ChatId, message.Seq }
+             select message)
+            .AsNoTracking()
+            .Select(MessageQueries.WithFile));
+
+    /// <summary>
+    /// Seqs are gap-free, so the messages after the read watermark number LastSeq - ReadSeq; of those, the reader's
+    /// own and the deleted ones are not unread. Both are found by index, so the cost does not grow with the number
+    /// of unread messages.
+    /// </summary>
+    private static readonly Func<WhisperDbContext, List<Guid>, Guid?, IAsyncEnumerable<UnreadRow>> UnreadOf =
+        EF.CompileAsyncQuery((WhisperDbContext db, List<Guid> chatIds, Guid? viewerId) =>
+            from reader in db.ChatMembers
+            where chatIds.Contains(reader.ChatId) && (viewerId == null || reader.UserId == viewerId)
+            join chat in db.Chats on reader.ChatId equals chat.Id
+            select new UnreadRow(
+                reader.ChatId,
+                reader.UserId,
+                chat.LastSeq - reader.ReadSeq
+                    - db.Messages.Count(m => m.ChatId == reader.ChatId && m.SenderId == reader.UserId && m.Seq > reader.ReadSeq)
+                    - db.Messages.Count(m => m.ChatId == reader.ChatId && m.DeletedAt != null && m.Seq > reader.ReadSeq && m.SenderId != reader.UserId)));
+
+    private sealed record UnreadRow(Guid ChatId, Guid UserId, long Count);
 
     private static ChatDto Compose(Chat chat, Guid viewerId, Loaded data)
     {

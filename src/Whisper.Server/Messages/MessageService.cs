@@ -221,34 +221,13 @@ public sealed class MessageService(
         return new Page<MessageDto>(await ToDtosAsync(chatId, page.Items, cancellationToken), page.HasMore);
     }
 
-    /// <summary>
-    /// A message with its file, read as a projection: the same as <c>Include(m => m.File)</c> without tracking,
-    /// but materialised inline, where an include builds a fix-up delegate for every row.
-    /// </summary>
-    private static readonly System.Linq.Expressions.Expression<Func<Message, Message>> WithFile = m => new Message
-    {
-        Id = m.Id,
-        ChatId = m.ChatId,
-        Seq = m.Seq,
-        SenderId = m.SenderId,
-        Type = m.Type,
-        Content = m.Content,
-        FileId = m.FileId,
-        ReplyToId = m.ReplyToId,
-        ClientMessageId = m.ClientMessageId,
-        CreatedAt = m.CreatedAt,
-        EditedAt = m.EditedAt,
-        DeletedAt = m.DeletedAt,
-        File = m.File,
-    };
-
     private static readonly Func<WhisperDbContext, Guid, long, long, int, IAsyncEnumerable<Message>> PageAfter =
         EF.CompileAsyncQuery((WhisperDbContext db, Guid chatId, long after, long before, int take) =>
-            db.Messages.AsNoTracking().Where(m => m.ChatId == chatId && m.Seq > after && m.Seq < before).OrderBy(m => m.Seq).Take(take).Select(WithFile));
+            db.Messages.AsNoTracking().Where(m => m.ChatId == chatId && m.Seq > after && m.Seq < before).OrderBy(m => m.Seq).Take(take).Select(MessageQueries.WithFile));
 
     private static readonly Func<WhisperDbContext, Guid, long, int, IAsyncEnumerable<Message>> PageBefore =
         EF.CompileAsyncQuery((WhisperDbContext db, Guid chatId, long before, int take) =>
-            db.Messages.AsNoTracking().Where(m => m.ChatId == chatId && m.Seq < before).OrderByDescending(m => m.Seq).Take(take).Select(WithFile));
+            db.Messages.AsNoTracking().Where(m => m.ChatId == chatId && m.Seq < before).OrderByDescending(m => m.Seq).Take(take).Select(MessageQueries.WithFile));
 
     private static readonly Func<WhisperDbContext, Guid, IAsyncEnumerable<Watermark>> Watermarks =
         EF.CompileAsyncQuery((WhisperDbContext db, Guid chatId) =>
