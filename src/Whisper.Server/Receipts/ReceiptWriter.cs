@@ -19,7 +19,7 @@ public sealed class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWr
 
     /// <summary>
     /// Moves the member's delivered watermark, and for <see cref="ReceiptStatus.Read"/> the read one too, up to
-    /// <paramref name="seq"/>, logging each move; answers which of them moved.
+    /// <paramref name="seq"/>, recording each move in the receipt log; answers which of them moved.
     /// </summary>
     public Task<WatermarksMoved> AdvanceAsync(Guid chatId, Guid userId, long seq, ReceiptStatus status, DateTime at)
     {
