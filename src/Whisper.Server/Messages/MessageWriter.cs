@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Whisper.Server.Data;
 
 namespace Whisper.Server.Messages;
@@ -115,59 +114,17 @@ public sealed class MessageWriter(IServiceScopeFactory scopes, ILogger<MessageWr
     /// <summary>
     /// Takes each chat's next <paramref name="claims"/> seqs, answering its new last seq, and locks its row (PostgreSQL)
     /// for the rest of the transaction: no other writer takes these seqs. Claims come in chat id order, and are made
-    /// in it. Plain SQL, as this runs for every chat of every batch.
+    /// in it. Plain SQL in one round trip, as this runs for every chat of every batch.
     /// </summary>
     private static async Task<Dictionary<Guid, long>> TakeSeqsAsync(WhisperDbContext db, List<SeqClaim> claims)
     {
-        if (db.Database.IsNpgsql())
-        {
-            return await TakeSeqsInOneRoundTripAsync(db, claims);
-        }
-
-        var lastSeqs = new Dictionary<Guid, long>(claims.Count);
-        foreach (var (chatId, count, updatedAt) in claims)
-        {
-            var lastSeq = await db.Database.SqlQuery<long>($"""
-                UPDATE "Chats" SET "LastSeq" = "LastSeq" + {count}, "UpdatedAt" = {updatedAt}
-                WHERE "Id" = {chatId} RETURNING "LastSeq" AS "Value"
-                """).ToListAsync();
-            lastSeqs[chatId] = lastSeq.Single();
-        }
-
-        return lastSeqs;
-    }
-
-    /// <summary>
-    /// The same statements as one batch: PostgreSQL is a network round trip away, and one round trip per chat made
-    /// the writer's loop wait on the network (W2 on PostgreSQL saturated with the server's CPU three-quarters used).
-    /// </summary>
-    private static async Task<Dictionary<Guid, long>> TakeSeqsInOneRoundTripAsync(WhisperDbContext db, List<SeqClaim> claims)
-    {
-        await using var batch = db.Database.GetDbConnection().CreateBatch();
-        batch.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        foreach (var (chatId, count, updatedAt) in claims)
-        {
-            var command = batch.CreateBatchCommand();
-            command.CommandText = """UPDATE "Chats" SET "LastSeq" = "LastSeq" + $1, "UpdatedAt" = $2 WHERE "Id" = $3 RETURNING "LastSeq" """;
-            foreach (var value in new object[] { count, updatedAt, chatId })
-            {
-                var parameter = command.CreateParameter();
-                parameter.Value = value;
-                command.Parameters.Add(parameter);
-            }
-
-            batch.BatchCommands.Add(command);
-        }
-
-        var lastSeqs = new Dictionary<Guid, long>(claims.Count);
-        await using var reader = await batch.ExecuteReaderAsync();
-        foreach (var claim in claims)
-        {
-            lastSeqs[claim.ChatId] = await reader.ReadAsync() ? reader.GetInt64(0) : throw new InvalidOperationException($"Chat {claim.ChatId} is missing.");
-            await reader.NextResultAsync();
-        }
-
-        return lastSeqs;
+        var lastSeqs = await db.FirstValuesAsync(claims.Select(claim => (FormattableString)$"""
+            UPDATE "Chats" SET "LastSeq" = "LastSeq" + {claim.Count}, "UpdatedAt" = {claim.UpdatedAt}
+            WHERE "Id" = {claim.ChatId} RETURNING "LastSeq" AS "Value"
+            """).ToList());
+        return claims.Zip(lastSeqs).ToDictionary(
+            pair => pair.First.ChatId,
+            pair => pair.Second ?? throw new InvalidOperationException($"Chat {pair.First.ChatId} is missing."));
     }
 
     private sealed record SeqClaim(Guid ChatId, int Count, DateTime UpdatedAt);

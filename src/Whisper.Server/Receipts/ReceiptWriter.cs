@@ -51,15 +51,31 @@ public sealed class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWr
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
         await using var transaction = await db.Database.BeginTransactionAsync();
+        // Plain SQL in one round trip: one statement per watermark to move, each answering whether it moved.
+        var advances = batch.OrderBy(p => p.ChatId).ThenBy(p => p.UserId).ToList();
+        var statements = new List<FormattableString>();
+        foreach (var (chatId, userId, seq, status, at, _) in advances)
+        {
+            statements.Add($"""
+                UPDATE "ChatMembers" SET "DeliveredSeq" = {seq}, "DeliveredAt" = {at}
+                WHERE "ChatId" = {chatId} AND "UserId" = {userId} AND "DeliveredSeq" < {seq} RETURNING "DeliveredSeq" AS "Value"
+                """);
+            if (status == ReceiptStatus.Read)
+            {
+                statements.Add($"""
+                    UPDATE "ChatMembers" SET "ReadSeq" = {seq}, "ReadAt" = {at}
+                    WHERE "ChatId" = {chatId} AND "UserId" = {userId} AND "ReadSeq" < {seq} RETURNING "ReadSeq" AS "Value"
+                    """);
+            }
+        }
+
+        var answers = new Queue<long?>(await db.FirstValuesAsync(statements));
         var moved = new Dictionary<Pending, WatermarksMoved>(ReferenceEqualityComparer.Instance);
-        foreach (var advance in batch.OrderBy(p => p.ChatId).ThenBy(p => p.UserId))
+        foreach (var advance in advances)
         {
             var (chatId, userId, seq, at) = (advance.ChatId, advance.UserId, advance.Seq, advance.At);
-            var member = db.ChatMembers.Where(m => m.ChatId == chatId && m.UserId == userId);
-            var delivered = await member.Where(m => m.DeliveredSeq < seq)
-                .ExecuteUpdateAsync(m => m.SetProperty(x => x.DeliveredSeq, seq).SetProperty(x => x.DeliveredAt, at)) == 1;
-            var read = advance.Status == ReceiptStatus.Read && await member.Where(m => m.ReadSeq < seq)
-                .ExecuteUpdateAsync(m => m.SetProperty(x => x.ReadSeq, seq).SetProperty(x => x.ReadAt, at)) == 1;
+            var delivered = answers.Dequeue() is not null;
+            var read = advance.Status == ReceiptStatus.Read && answers.Dequeue() is not null;
             if (delivered)
             {
                 db.ReceiptAdvances.Add(new ReceiptAdvance { ChatId = chatId, UserId = userId, Kind = ReceiptKind.Delivered, Seq = seq, At = at });
