@@ -53,46 +53,37 @@ public sealed class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWr
         await using var transaction = await db.Database.BeginTransactionAsync();
         // Plain SQL in one round trip: one statement per watermark to move, each answering whether it moved.
         var advances = batch.OrderBy(p => p.ChatId).ThenBy(p => p.UserId).ToList();
-        var statements = new List<FormattableString>();
-        foreach (var (chatId, userId, seq, status, at, _) in advances)
+        var moves = advances
+            .SelectMany(advance => advance.Status == ReceiptStatus.Read
+                ? new[] { (Advance: advance, Kind: ReceiptKind.Delivered), (Advance: advance, Kind: ReceiptKind.Read) }
+                : [(Advance: advance, Kind: ReceiptKind.Delivered)])
+            .ToList();
+        var answers = await db.FirstValuesAsync(moves.Select(move => MoveStatement(move.Advance, move.Kind)).ToList());
+        // A pending write is a record holding its own completion source, so no two compare equal.
+        var made = moves.Zip(answers).Where(pair => pair.Second is not null).Select(pair => pair.First).ToHashSet();
+        foreach (var (advance, kind) in made)
         {
-            statements.Add($"""
-                UPDATE "ChatMembers" SET "DeliveredSeq" = {seq}, "DeliveredAt" = {at}
-                WHERE "ChatId" = {chatId} AND "UserId" = {userId} AND "DeliveredSeq" < {seq} RETURNING "DeliveredSeq" AS "Value"
-                """);
-            if (status == ReceiptStatus.Read)
-            {
-                statements.Add($"""
-                    UPDATE "ChatMembers" SET "ReadSeq" = {seq}, "ReadAt" = {at}
-                    WHERE "ChatId" = {chatId} AND "UserId" = {userId} AND "ReadSeq" < {seq} RETURNING "ReadSeq" AS "Value"
-                    """);
-            }
+            db.ReceiptAdvances.Add(new ReceiptAdvance { ChatId = advance.ChatId, UserId = advance.UserId, Kind = kind, Seq = advance.Seq, At = advance.At });
         }
 
-        var answers = new Queue<long?>(await db.FirstValuesAsync(statements));
-        var moved = new Dictionary<Pending, WatermarksMoved>(ReferenceEqualityComparer.Instance);
-        foreach (var advance in advances)
-        {
-            var (chatId, userId, seq, at) = (advance.ChatId, advance.UserId, advance.Seq, advance.At);
-            var delivered = answers.Dequeue() is not null;
-            var read = advance.Status == ReceiptStatus.Read && answers.Dequeue() is not null;
-            if (delivered)
-            {
-                db.ReceiptAdvances.Add(new ReceiptAdvance { ChatId = chatId, UserId = userId, Kind = ReceiptKind.Delivered, Seq = seq, At = at });
-            }
-
-            if (read)
-            {
-                db.ReceiptAdvances.Add(new ReceiptAdvance { ChatId = chatId, UserId = userId, Kind = ReceiptKind.Read, Seq = seq, At = at });
-            }
-
-            moved[advance] = new WatermarksMoved(delivered, read);
-        }
-
+        var moved = advances.ToDictionary(
+            advance => advance,
+            advance => new WatermarksMoved(made.Contains((advance, ReceiptKind.Delivered)), made.Contains((advance, ReceiptKind.Read))));
         await db.SaveChangesAsync();
         await transaction.CommitAsync();
         return moved;
     }
+
+    /// <summary>Moves one watermark up to the advance's seq if it is lower; returns a row only when it moved.</summary>
+    private static FormattableString MoveStatement(Pending advance, ReceiptKind kind) => kind == ReceiptKind.Delivered
+        ? (FormattableString)$"""
+            UPDATE "ChatMembers" SET "DeliveredSeq" = {advance.Seq}, "DeliveredAt" = {advance.At}
+            WHERE "ChatId" = {advance.ChatId} AND "UserId" = {advance.UserId} AND "DeliveredSeq" < {advance.Seq} RETURNING "DeliveredSeq" AS "Value"
+            """
+        : $"""
+            UPDATE "ChatMembers" SET "ReadSeq" = {advance.Seq}, "ReadAt" = {advance.At}
+            WHERE "ChatId" = {advance.ChatId} AND "UserId" = {advance.UserId} AND "ReadSeq" < {advance.Seq} RETURNING "ReadSeq" AS "Value"
+            """;
 
     public sealed record Pending(Guid ChatId, Guid UserId, long Seq, ReceiptStatus Status, DateTime At, TaskCompletionSource<WatermarksMoved> Moved);
 }
