@@ -24,10 +24,12 @@ public sealed class ReceiptService(
     /// <summary>Advances the caller's watermark in a chat to <paramref name="seq"/>; null when it was already there.</summary>
     public async Task<Result<ReceiptAdvanced?>> AdvanceAsync(Guid callerId, Guid chatId, long seq, ReceiptStatus status, CancellationToken cancellationToken)
     {
-        var membership = await db.MembershipAsync(chatId, callerId, cancellationToken);
-        if (membership.Failure is { } failure)
+        // One read before the write, not three (the membership, the chat's last seq, then the senders): in a
+        // read-marking storm each round trip costs CPU in the server and in the database.
+        var rows = await MarkContextAsync(chatId, callerId, seq, status == ReceiptStatus.Read, cancellationToken);
+        if (rows.Count == 0)
         {
-            return failure;
+            return Failure.NotFound("Chat");
         }
 
         if (status == ReceiptStatus.Sent || !Enum.IsDefined(status))
@@ -35,10 +37,9 @@ public sealed class ReceiptService(
             return Failure.Invalid("status", "Status must be \"delivered\" or \"read\".");
         }
 
-        var lastSeq = await db.Chats.Where(c => c.Id == chatId).Select(c => c.LastSeq).SingleAsync(cancellationToken);
-        if (seq < 1 || seq > lastSeq)
+        if (seq < 1 || seq > rows[0].LastSeq)
         {
-            return Failure.Invalid("seq", $"seq must be between 1 and the chat's last message ({lastSeq}).");
+            return Failure.Invalid("seq", $"seq must be between 1 and the chat's last message ({rows[0].LastSeq}).");
         }
 
         var now = time.GetUtcNow().UtcDateTime;
@@ -49,27 +50,36 @@ public sealed class ReceiptService(
         }
 
         var advanced = new ReceiptAdvanced(chatId, callerId, readMoved ? ReceiptStatus.Read : ReceiptStatus.Delivered, seq, now);
-        // Read before this advance (or by a concurrent one, which only makes the range wider than needed).
-        var before = membership.Value!;
-        var from = readMoved ? before.ReadSeq : before.DeliveredSeq;
-        notifier.ReceiptUpdated(advanced, await SendersBetweenAsync(chatId, from, seq));
+        // Senders who have left are not told.
+        var members = await memberships.MembersAsync(chatId, CancellationToken.None);
+        notifier.ReceiptUpdated(advanced, rows.Select(row => row.SenderId).OfType<Guid>().Where(members.Contains).ToList());
         return advanced;
     }
 
     /// <summary>
-    /// The members who sent the messages an advance covers: the only ones whose messages' status it changes, so
-    /// the only ones told (with the reader's own devices). A read-marking storm in a large group costs one event
-    /// per mark instead of one per member. Senders who have left are not told.
+    /// What a mark needs to know before its write, read together: the chat's last seq, and who sent the messages
+    /// above the caller's watermark of the marked kind up to the marked seq. Those senders are the only members
+    /// whose messages' status the advance may change, so the only ones told (with the reader's own devices): a
+    /// read-marking storm in a large group costs one event per mark instead of one per member.
     /// </summary>
-    private async Task<List<Guid>> SendersBetweenAsync(Guid chatId, long afterSeq, long uptoSeq)
-    {
-        var senders = await db.Messages.Where(m => m.ChatId == chatId && m.Seq > afterSeq && m.Seq <= uptoSeq)
-            .Select(m => m.SenderId)
-            .Distinct()
-            .ToListAsync(CancellationToken.None);
-        var members = await memberships.MembersAsync(chatId, CancellationToken.None);
-        return senders.Where(members.Contains).ToList();
-    }
+    /// <remarks>
+    /// One row per sender (one with no sender when the range holds no message), none when the caller is not a
+    /// member. A read mark whose read watermark a concurrent mark moved first may still move the delivered one;
+    /// its senders, read from the read watermark up, are then a wider range than needed, never a narrower one.
+    /// Plain SQL: the range's lower bound is the member's own watermark, a join that LINQ can only express as an
+    /// APPLY, which SQLite lacks.
+    /// </remarks>
+    private Task<List<MarkContextRow>> MarkContextAsync(Guid chatId, Guid userId, long seq, bool read, CancellationToken cancellationToken) =>
+        db.Database.SqlQuery<MarkContextRow>($"""
+            SELECT DISTINCT c."LastSeq", m."SenderId"
+            FROM "ChatMembers" AS cm
+            JOIN "Chats" AS c ON c."Id" = cm."ChatId"
+            LEFT JOIN "Messages" AS m ON m."ChatId" = cm."ChatId" AND m."Seq" <= {seq}
+                AND m."Seq" > CASE WHEN {read} THEN cm."ReadSeq" ELSE cm."DeliveredSeq" END
+            WHERE cm."ChatId" = {chatId} AND cm."UserId" = {userId}
+            """).ToListAsync(cancellationToken);
+
+    private sealed record MarkContextRow(long LastSeq, Guid? SenderId);
 
     /// <summary>Marks one message (and so every earlier one) delivered or read by the caller.</summary>
     public async Task<Result<(MessageStatusDto Status, ReceiptAdvanced? Advanced)>> MarkAsync(
