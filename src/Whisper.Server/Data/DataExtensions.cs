@@ -1,6 +1,8 @@
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Whisper.Server.Common;
 
 namespace Whisper.Server.Data;
@@ -22,8 +24,8 @@ public static class DataExtensions
             options.UseSqlite(ConnectionString(provider) ?? $"Data Source={Path.Combine(whisper.FullDataDirectory, "whisper.db")}")
                 .AddInterceptors(new SqlitePragmas());
         });
-        services.AddDbContextPool<PostgresWhisperDbContext>((provider, options) => options.UseNpgsql(
-            ConnectionString(provider) ?? throw new InvalidOperationException("Whisper:Database:Provider=Postgres needs ConnectionStrings:Whisper.")));
+        services.AddDbContextPool<PostgresWhisperDbContext>((provider, options) => options.UseNpgsql(WithAutoPrepare(
+            ConnectionString(provider) ?? throw new InvalidOperationException("Whisper:Database:Provider=Postgres needs ConnectionStrings:Whisper."))));
         services.AddScoped<WhisperDbContext>(provider =>
             provider.GetRequiredService<IOptions<WhisperOptions>>().Value.Database.Provider == DatabaseProvider.Postgres
                 ? provider.GetRequiredService<PostgresWhisperDbContext>()
@@ -34,6 +36,21 @@ public static class DataExtensions
 
     private static string? ConnectionString(IServiceProvider provider) =>
         provider.GetRequiredService<IConfiguration>().GetConnectionString("Whisper");
+
+    /// <summary>
+    /// Turns on Npgsql's automatic preparation unless the connection string says otherwise: the hot paths repeat
+    /// a few statements, and unprepared, PostgreSQL parses and plans each one every time (about a quarter of its
+    /// CPU in a read-receipt storm, see docs/BENCHMARKS.md). <c>Max Auto Prepare=0</c> turns it off, for a
+    /// pooler that cannot keep prepared statements.
+    /// </summary>
+    internal static string WithAutoPrepare(string connectionString)
+    {
+        // The plain builder holds exactly the keys the string names, so an operator's own setting, 0 included, stays.
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        return given.ContainsKey("Max Auto Prepare") || given.ContainsKey("MaxAutoPrepare")
+            ? connectionString
+            : new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 64 }.ConnectionString;
+    }
 
     /// <summary>Creates the data directory, puts SQLite in WAL mode and applies pending migrations (unless the operator migrates separately).</summary>
     public static async Task PrepareWhisperDataAsync(this WebApplication app)
