@@ -34,6 +34,8 @@ public static class WhisperServices
         services.AddHostedService(provider => provider.GetRequiredService<MessageWriter>());
         services.AddSingleton<ReceiptWriter>();
         services.AddHostedService(provider => provider.GetRequiredService<ReceiptWriter>());
+        services.AddSingleton<SearchIndexer>();
+        services.AddHostedService(provider => provider.GetRequiredService<SearchIndexer>());
         services.AddScoped<MessageSearch>();
         services.AddScoped<ReceiptService>();
         services.AddScoped<FileService>();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
 using Whisper.Server.Chats;
 using Whisper.Server.Common;
 using Whisper.Server.Data;
@@ -306,11 +307,44 @@ public sealed class MessageTests(SharedServer server)
     public async Task Edits_are_searchable_by_their_new_words_only()
     {
         var (alice, _, chat) = await PairAsync();
-        var message = await alice.SendAsync(chat.Id, "original wording");
-        await alice.Http.PutAsJsonAsync($"/api/messages/{message.Id}", new { content = "replacement text" });
+        // Edited at once (on SQLite, most likely before the indexer took it) and edited after a search indexed it.
+        var editedAtOnce = await alice.SendAsync(chat.Id, "original wording");
+        await (await alice.Http.PutAsJsonAsync($"/api/messages/{editedAtOnce.Id}", new { content = "replacement text" })).ShouldBe(HttpStatusCode.OK);
+        var editedLater = await alice.SendAsync(chat.Id, "first draft");
+        Assert.Single((await alice.GetAsync<Page<MessageDto>>($"/api/chats/{chat.Id}/messages/search?q=draft")).Items);
+        await (await alice.Http.PutAsJsonAsync($"/api/messages/{editedLater.Id}", new { content = "second version" })).ShouldBe(HttpStatusCode.OK);
 
         Assert.Empty((await alice.GetAsync<Page<MessageDto>>($"/api/chats/{chat.Id}/messages/search?q=original")).Items);
-        Assert.Single((await alice.GetAsync<Page<MessageDto>>($"/api/chats/{chat.Id}/messages/search?q=replacement")).Items);
+        Assert.Equal([editedAtOnce.Id], (await alice.GetAsync<Page<MessageDto>>($"/api/chats/{chat.Id}/messages/search?q=replacement")).Items.Select(m => m.Id));
+        Assert.Empty((await alice.GetAsync<Page<MessageDto>>($"/api/chats/{chat.Id}/messages/search?q=draft")).Items);
+        Assert.Equal([editedLater.Id], (await alice.GetAsync<Page<MessageDto>>($"/api/chats/{chat.Id}/messages/search?q=version")).Items.Select(m => m.Id));
+    }
+
+    [Fact]
+    public async Task New_messages_are_indexed_for_search_without_waiting_for_a_search()
+    {
+        Assert.SkipUnless(WhisperServer.IsSqlite, "SQLite indexes in batches; PostgreSQL's index is part of the row.");
+        // A server of its own: on the shared one, another test's search would index these messages too.
+        await using var server = new WhisperServer();
+        var (alice, bob) = (await server.RegisterAsync(), await server.RegisterAsync());
+        var chat = await alice.DirectChatWithAsync(bob);
+        var sent = new List<MessageDto>();
+        for (var i = 0; i < 5; i++)
+        {
+            sent.Add(await alice.SendAsync(chat.Id, $"indexed in the background {i}"));
+        }
+
+        // EF Core stores ids in SQLite as upper-case text.
+        var ids = System.Text.Json.JsonSerializer.Serialize(sent.Select(m => m.Id.ToString().ToUpperInvariant()));
+        Task<int> Indexed() => server.QueryStoreAsync(db => db.Database.SqlQuery<int>($"""
+            SELECT COUNT(*) AS "Value" FROM "MessageSearchKeys" WHERE "MessageId" IN (SELECT value FROM json_each({ids}))
+            """).SingleAsync());
+        Task<int> Queued() => server.QueryStoreAsync(db => db.Database.SqlQuery<int>($"""
+            SELECT COUNT(*) AS "Value" FROM "MessageSearchPending" WHERE "MessageId" IN (SELECT value FROM json_each({ids}))
+            """).SingleAsync());
+
+        await Waits.UntilAsync(async () => await Indexed() == sent.Count, "the indexer to index the sent messages");
+        Assert.Equal(0, await Queued());
     }
 
     [Theory]

@@ -5,10 +5,11 @@ using Whisper.Server.Data;
 namespace Whisper.Server.Messages;
 
 /// <summary>
-/// Full-text search over message content, with each provider's own index: SQLite's FTS5 (kept in step
-/// by triggers, migration AddMessageSearch) or PostgreSQL's tsvector with a GIN index.
+/// Full-text search over message content, with each provider's own index: SQLite's FTS5 (new messages
+/// indexed in batches by <see cref="SearchIndexer"/>, edits and deletes by triggers) or PostgreSQL's tsvector
+/// with a GIN index.
 /// </summary>
-public sealed partial class MessageSearch(WhisperDbContext db)
+public sealed partial class MessageSearch(WhisperDbContext db, SearchIndexer indexer)
 {
     private const int MaxTerms = 8;
 
@@ -32,6 +33,9 @@ public sealed partial class MessageSearch(WhisperDbContext db)
             {
                 return [];
             }
+
+            // Every message stored before the search began is found.
+            await indexer.CatchUpAsync(cancellationToken);
 
             matches = db.Messages.FromSql($"""
                 SELECT m.* FROM "Messages" AS m

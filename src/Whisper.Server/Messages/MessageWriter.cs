@@ -12,7 +12,7 @@ namespace Whisper.Server.Messages;
 /// row, so several nodes writing to one PostgreSQL keep gap-free, twin-free sequences; chats are
 /// updated in id order so that two nodes' batches cannot deadlock.
 /// </remarks>
-public sealed class MessageWriter(IServiceScopeFactory scopes, ILogger<MessageWriter> logger)
+public sealed class MessageWriter(IServiceScopeFactory scopes, SearchIndexer searchIndexer, ILogger<MessageWriter> logger)
     : GroupCommitWriter<MessageWriter.Pending>("messages", logger)
 {
     protected override int MaxBatch => 256;
@@ -33,6 +33,7 @@ public sealed class MessageWriter(IServiceScopeFactory scopes, ILogger<MessageWr
         try
         {
             await StoreBatchAsync(batch);
+            searchIndexer.MessagesStored();
             batch.ForEach(p => p.Stored.TrySetResult(true));
         }
         catch (DbUpdateException) when (batch.Count > 1)

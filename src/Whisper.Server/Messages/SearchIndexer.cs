@@ -1,0 +1,134 @@
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Whisper.Server.Common;
+using Whisper.Server.Data;
+
+namespace Whisper.Server.Messages;
+
+/// <summary>
+/// Indexes new messages for SQLite's full-text search in large batches, outside their send's transaction (see
+/// migration IndexMessageSearchInBatches): shortly after messages are stored, and before every search, so that a
+/// search finds every message stored before it began. FTS5 writes an index segment per commit, so indexing the
+/// few messages of each group commit cost about as much as storing them. PostgreSQL keeps its own index in step
+/// (a generated tsvector), so there this does nothing.
+/// </summary>
+public sealed partial class SearchIndexer(IServiceScopeFactory scopes, IOptions<WhisperOptions> options, ILogger<SearchIndexer> logger)
+    : BackgroundService
+{
+    /// <summary>How long stored messages gather before they are indexed, when no search asks sooner.</summary>
+    private static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The most messages one indexing transaction takes, so that a long queue (after a crash, say) never holds the write lock for long.</summary>
+    private const int MaxBatch = 5_000;
+
+    private readonly bool enabled = options.Value.Database.Provider == DatabaseProvider.Sqlite;
+    private readonly Channel<bool> stored = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly SemaphoreSlim oneAtATime = new(1, 1);
+
+    /// <summary>Called after messages are committed: they will be indexed within <see cref="Gather"/>.</summary>
+    public void MessagesStored()
+    {
+        if (enabled)
+        {
+            stored.Writer.TryWrite(true);
+        }
+    }
+
+    /// <summary>Indexes every message queued so far.</summary>
+    public async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        if (!enabled)
+        {
+            return;
+        }
+
+        await oneAtATime.WaitAsync(cancellationToken);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
+            int indexed;
+            do
+            {
+                indexed = await IndexBatchAsync(db);
+            }
+            while (indexed == MaxBatch);
+        }
+        finally
+        {
+            oneAtATime.Release();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!enabled)
+        {
+            return;
+        }
+
+        try
+        {
+            // What an earlier run queued and did not index is indexed first.
+            do
+            {
+                try
+                {
+                    await CatchUpAsync(stoppingToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    // The queue stays; the next send or search retries.
+                    LogFailed(exception);
+                }
+
+                await stored.Reader.ReadAsync(stoppingToken);
+                await Task.Delay(Gather, stoppingToken);
+            }
+            while (!stoppingToken.IsCancellationRequested);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Indexes the oldest queued messages, up to <see cref="MaxBatch"/>, in one transaction; answers how many it took
+    /// from the queue. A queued message that an edit has indexed already (trigger Messages_Search_Update), or that
+    /// is deleted or gone, is only taken off the queue.
+    /// </summary>
+    private static async Task<int> IndexBatchAsync(WhisperDbContext db)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        var queued = await db.Database.SqlQuery<long>($"""
+            SELECT "Id" AS "Value" FROM "MessageSearchPending" ORDER BY "Id" LIMIT {MaxBatch}
+            """).ToListAsync();
+        if (queued.Count == 0)
+        {
+            return 0;
+        }
+
+        var upto = queued[^1];
+        var keyedBefore = await db.Database.SqlQuery<long>($"""SELECT COALESCE(MAX("RowId"), 0) AS "Value" FROM "MessageSearchKeys" """).SingleAsync();
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO "MessageSearchKeys" ("MessageId")
+            SELECT m."Id" FROM "MessageSearchPending" AS p JOIN "Messages" AS m ON m."Id" = p."MessageId"
+            WHERE p."Id" <= {upto} AND m."Content" IS NOT NULL AND m."DeletedAt" IS NULL
+                AND NOT EXISTS (SELECT 1 FROM "MessageSearchKeys" AS k WHERE k."MessageId" = m."Id")
+            ORDER BY p."Id"
+            """);
+        // Keys are numbered upwards from the largest, so the ones just made are those above it.
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO "MessageSearch" (rowid, "Content")
+            SELECT k."RowId", m."Content" FROM "MessageSearchKeys" AS k JOIN "Messages" AS m ON m."Id" = k."MessageId"
+            WHERE k."RowId" > {keyedBefore}
+            """);
+        await db.Database.ExecuteSqlAsync($"""DELETE FROM "MessageSearchPending" WHERE "Id" <= {upto}""");
+        await transaction.CommitAsync();
+        return queued.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Indexing messages for search failed; they stay queued.")]
+    private partial void LogFailed(Exception exception);
+}
