@@ -100,7 +100,8 @@ public sealed partial class SearchIndexer(IServiceScopeFactory scopes, IOptions<
     /// </summary>
     private static async Task<int> IndexBatchAsync(WhisperDbContext db)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync();
+        // Read before taking the write lock, so that a search with nothing queued does not take it. Only this
+        // indexer, one batch at a time, takes messages off the queue, so these are still queued below.
         var queued = await db.Database.SqlQuery<long>($"""
             SELECT "Id" AS "Value" FROM "MessageSearchPending" ORDER BY "Id" LIMIT {MaxBatch}
             """).ToListAsync();
@@ -110,6 +111,7 @@ public sealed partial class SearchIndexer(IServiceScopeFactory scopes, IOptions<
         }
 
         var upto = queued[^1];
+        await using var transaction = await db.Database.BeginTransactionAsync();
         var keyedBefore = await db.Database.SqlQuery<long>($"""SELECT COALESCE(MAX("RowId"), 0) AS "Value" FROM "MessageSearchKeys" """).SingleAsync();
         await db.Database.ExecuteSqlAsync($"""
             INSERT INTO "MessageSearchKeys" ("MessageId")
