@@ -35,7 +35,7 @@ public sealed partial class MessageSearch(WhisperDbContext db, SearchIndexer ind
             }
 
             // Every message stored before the search began is found.
-            await indexer.CatchUpAsync(cancellationToken);
+            await indexer.CatchUpAsync(db, cancellationToken);
 
             matches = db.Messages.FromSql($"""
                 SELECT m.* FROM "Messages" AS m

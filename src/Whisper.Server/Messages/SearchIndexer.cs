@@ -35,8 +35,8 @@ public sealed partial class SearchIndexer(IServiceScopeFactory scopes, IOptions<
         }
     }
 
-    /// <summary>Indexes every message queued so far.</summary>
-    public async Task CatchUpAsync(CancellationToken cancellationToken)
+    /// <summary>Indexes every message queued so far, through the caller's context (a search's own).</summary>
+    public async Task CatchUpAsync(WhisperDbContext db, CancellationToken cancellationToken)
     {
         if (!enabled)
         {
@@ -46,8 +46,6 @@ public sealed partial class SearchIndexer(IServiceScopeFactory scopes, IOptions<
         await oneAtATime.WaitAsync(cancellationToken);
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
             int indexed;
             do
             {
@@ -75,7 +73,8 @@ public sealed partial class SearchIndexer(IServiceScopeFactory scopes, IOptions<
             {
                 try
                 {
-                    await CatchUpAsync(stoppingToken);
+                    await using var scope = scopes.CreateAsyncScope();
+                    await CatchUpAsync(scope.ServiceProvider.GetRequiredService<WhisperDbContext>(), stoppingToken);
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
