@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Whisper.Server.Data;
 using Whisper.Server.Tests.Infrastructure;
 
 namespace Whisper.Server.Tests;
@@ -95,6 +98,43 @@ public sealed class OperationsTests(SharedServer server)
         await using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Every_sqlite_connection_of_the_server_is_durable_and_waits_for_the_write_lock()
+    {
+        Assert.SkipUnless(WhisperServer.IsSqlite, "The embedded database only.");
+        // Contexts come from one pool and native connections from another: the settings must hold on
+        // connections reused from the pool and on new ones, opened one at a time and side by side.
+        for (var round = 0; round < 2; round++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+            {
+                await using var scope = server.Services.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
+                for (var open = 0; open < 3; open++)
+                {
+                    await db.Database.OpenConnectionAsync();
+                    try
+                    {
+                        Assert.Equal(2L, await PragmaAsync(db, "synchronous"));
+                        Assert.Equal(10_000L, await PragmaAsync(db, "busy_timeout"));
+                    }
+                    finally
+                    {
+                        await db.Database.CloseConnectionAsync();
+                    }
+                }
+            }));
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        }
+    }
+
+    private static async Task<long?> PragmaAsync(WhisperDbContext db, string name)
+    {
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = $"PRAGMA {name}";
+        return (long?)await command.ExecuteScalarAsync();
     }
 }
 
