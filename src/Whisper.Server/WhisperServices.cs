@@ -30,6 +30,7 @@ public static class WhisperServices
         services.AddScoped<ChatViews>();
         services.AddSingleton<ChatMembershipCache>();
         services.AddScoped<MessageService>();
+        services.AddScoped<MessagePages>();
         services.AddSingleton<MessageWriter>();
         services.AddHostedService(provider => provider.GetRequiredService<MessageWriter>());
         services.AddSingleton<ReceiptWriter>();

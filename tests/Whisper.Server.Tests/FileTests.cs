@@ -6,6 +6,7 @@ using Whisper.Server.Common;
 using Whisper.Server.Data;
 using Whisper.Server.Files;
 using Whisper.Server.Messages;
+using Whisper.Server.Receipts;
 using Whisper.Server.Tests.Infrastructure;
 
 namespace Whisper.Server.Tests;
@@ -233,6 +234,35 @@ public sealed class FileTests(SharedServer server)
         await (await alice.Http.DeleteAsync($"/api/messages/{message.Id}")).ShouldBe(HttpStatusCode.NoContent);
         await (await bob.Http.GetAsync(file.Url)).ShouldBeProblem(HttpStatusCode.NotFound);
         Assert.Null((await bob.GetAsync<Page<MessageDto>>($"/api/chats/{chat.Id}/messages")).Items.Single().File);
+    }
+
+    [Fact]
+    public async Task A_history_page_shows_each_message_as_search_does_with_its_file_reply_edit_and_status()
+    {
+        var (alice, bob, chat) = await PairAsync();
+        var file = await (await UploadAsync(alice, chat.Id, Png, "zebra.png", "image/png")).ReadAsync<FileDto>();
+        var withFile = await (await alice.Http.PostAsJsonAsync($"/api/chats/{chat.Id}/messages",
+            new { content = "zebra picture", fileId = file.Id, clientMessageId = "zebra-1" })).ReadAsync<MessageDto>();
+        var reply = await (await alice.Http.PostAsJsonAsync($"/api/chats/{chat.Id}/messages",
+            new { content = "zebra reply", replyToId = withFile.Id })).ReadAsync<MessageDto>();
+        var edited = await alice.SendAsync(chat.Id, "zebra draft");
+        await (await alice.Http.PutAsJsonAsync($"/api/messages/{edited.Id}", new { content = "zebra final" })).ShouldBe(HttpStatusCode.OK);
+        var deleted = await alice.SendAsync(chat.Id, "zebra gone");
+        await (await alice.Http.DeleteAsync($"/api/messages/{deleted.Id}")).ShouldBe(HttpStatusCode.NoContent);
+        await (await bob.Http.PostAsJsonAsync($"/api/messages/{reply.Id}/status", new { status = "read" })).ShouldBe(HttpStatusCode.OK);
+
+        var page = (await alice.GetAsync<Page<MessageDto>>($"/api/chats/{chat.Id}/messages")).Items;
+        var found = (await alice.GetAsync<Page<MessageDto>>($"/api/chats/{chat.Id}/messages/search?q=zebra")).Items;
+
+        // Pages and search read the store by different paths; every field must agree.
+        Assert.Equal(found.OrderBy(m => m.Seq), page.Where(m => m.DeletedAt is null));
+        Assert.Equal([withFile.Id, reply.Id, edited.Id, deleted.Id], page.Select(m => m.Id));
+        Assert.Equal([ReceiptStatus.Read, ReceiptStatus.Read, ReceiptStatus.Sent], page.Take(3).Select(m => m.Status));
+        Assert.Equal((file.Id, file.Name, file.ContentType, file.Size, file.Url), (page[0].File!.Id, page[0].File!.Name, page[0].File!.ContentType, page[0].File!.Size, page[0].File!.Url));
+        Assert.Equal(("zebra-1", MessageType.Image), (page[0].ClientMessageId, page[0].Type));
+        Assert.Equal(withFile.Id, page[1].ReplyToId);
+        Assert.Equal(("zebra final", true), (page[2].Content, page[2].EditedAt is { Kind: DateTimeKind.Utc }));
+        Assert.Equal((null, true), (page[3].Content, page[3].DeletedAt is not null));
     }
 
     [Fact]

@@ -17,6 +17,7 @@ public sealed class MessageService(
     MessageWriter writer,
     FileService files,
     MessageSearch search,
+    MessagePages pages,
     ChatNotifier notifier,
     PushQueue pushes,
     WhisperMetrics metrics,
@@ -100,10 +101,8 @@ public sealed class MessageService(
         }
 
         var take = Limits.Clamp(limit, 50, 200);
-        // Pages are the most frequent read, so their queries are compiled once rather than translated per call.
-        var messages = after is { } lower
-            ? await PageAfter(db, chatId, lower, before ?? long.MaxValue, take + 1).ToListAsync(cancellationToken)
-            : await PageBefore(db, chatId, before ?? long.MaxValue, take + 1).ToListAsync(cancellationToken);
+        // Without "after", the page ends at "before" (or the newest message), so it is read newest first.
+        var (messages, members) = await pages.ReadAsync(chatId, after ?? 0, before ?? long.MaxValue, take + 1, newestFirst: after is null, cancellationToken);
         var hasMore = messages.Count > take;
         if (hasMore)
         {
@@ -115,7 +114,7 @@ public sealed class MessageService(
             messages.Reverse();
         }
 
-        return new Page<MessageDto>(await ToDtosAsync(chatId, messages, cancellationToken), hasMore);
+        return new Page<MessageDto>(messages.Select(m => MessageDto.From(m, members)).ToList(), hasMore);
     }
 
     public async Task<Result<MessageDto>> EditAsync(Guid callerId, Guid messageId, EditMessageRequest request, CancellationToken cancellationToken)
@@ -220,14 +219,6 @@ public sealed class MessageService(
         var page = Page<Message>.FromOverfetch(messages, take);
         return new Page<MessageDto>(await ToDtosAsync(chatId, page.Items, cancellationToken), page.HasMore);
     }
-
-    private static readonly Func<WhisperDbContext, Guid, long, long, int, IAsyncEnumerable<Message>> PageAfter =
-        EF.CompileAsyncQuery((WhisperDbContext db, Guid chatId, long after, long before, int take) =>
-            db.Messages.AsNoTracking().Where(m => m.ChatId == chatId && m.Seq > after && m.Seq < before).OrderBy(m => m.Seq).Take(take).Select(MessageQueries.WithFile));
-
-    private static readonly Func<WhisperDbContext, Guid, long, int, IAsyncEnumerable<Message>> PageBefore =
-        EF.CompileAsyncQuery((WhisperDbContext db, Guid chatId, long before, int take) =>
-            db.Messages.AsNoTracking().Where(m => m.ChatId == chatId && m.Seq < before).OrderByDescending(m => m.Seq).Take(take).Select(MessageQueries.WithFile));
 
     private static readonly Func<WhisperDbContext, Guid, IAsyncEnumerable<Watermark>> Watermarks =
         EF.CompileAsyncQuery((WhisperDbContext db, Guid chatId) =>
