@@ -16,6 +16,7 @@ public static class DataExtensions
     public static IHostApplicationBuilder AddWhisperData(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        SqlitePragmas.UseMultiThreadMode();
         // Pooled: a context's options are built once rather than for every request and hub call, and the
         // contexts themselves are reused (the profile of a busy server showed options building at ~10% of its CPU).
         services.AddDbContextPool<SqliteWhisperDbContext>((provider, options) =>
