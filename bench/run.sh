@@ -64,7 +64,7 @@ if $quick; then
   start_server quick
   bench --label "SQLite (smoke run)" --users 20 --rates 100 --seconds 2 --warm-up 2
   bench --label "SQLite (smoke run)" --users 20 --chat-size 10 --rates 20 --seconds 2 --warm-up 0
-  bench --label "SQLite (smoke run)" --workload history --users 5 --history 500 --seconds 1
+  bench --label "SQLite (smoke run)" --workload history --users 5 --history 500 --seconds 1 --warm-up 1
   bench --label "SQLite (smoke run)" --workload connections --users 5 --steps 50
   bench --label "SQLite (smoke run)" --workload receipts --users 10 --rates 50 --warm-up 1
   stop_server

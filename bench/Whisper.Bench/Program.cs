@@ -72,7 +72,7 @@ root.SetAction(async (parse, cancellationToken) =>
     {
         var history = new HistoryWorkload(new Uri(parse.GetValue(server)!), parse.GetValue(users), parse.GetValue(historySize), parse.GetValue(serverPid));
         await history.SetUpAsync(cancellationToken);
-        var report = await history.RunAsync(parse.GetValue(label)!, TimeSpan.FromSeconds(parse.GetValue(seconds)), cancellationToken);
+        var report = await history.RunAsync(parse.GetValue(label)!, TimeSpan.FromSeconds(parse.GetValue(warmUp)), TimeSpan.FromSeconds(parse.GetValue(seconds)), cancellationToken);
         history.Dispose();
         Console.WriteLine(report);
         if (parse.GetValue(output) is { } historyFile)
