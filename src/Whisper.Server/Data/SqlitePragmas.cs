@@ -44,35 +44,28 @@ internal sealed class SqlitePragmas : DbConnectionInterceptor
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
-        if (!IsConfigured(connection))
+        if (Unconfigured(connection) is { } handle)
         {
             using var command = connection.CreateCommand();
             command.CommandText = Pragmas;
             command.ExecuteNonQuery();
-            MarkConfigured(connection);
+            Configured.AddOrUpdate(handle, Configured);
         }
     }
 
     public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        if (!IsConfigured(connection))
+        if (Unconfigured(connection) is { } handle)
         {
             await using var command = connection.CreateCommand();
             command.CommandText = Pragmas;
             await command.ExecuteNonQueryAsync(cancellationToken);
-            MarkConfigured(connection);
-        }
-    }
-
-    private static bool IsConfigured(DbConnection connection) =>
-        connection is SqliteConnection { Handle: { } handle } && Configured.TryGetValue(handle, out _);
-
-    // Marked only once the settings ran: a cancelled open leaves the connection to be configured by the next.
-    private static void MarkConfigured(DbConnection connection)
-    {
-        if (connection is SqliteConnection { Handle: { } handle })
-        {
+            // Marked only once the settings ran: a cancelled open leaves the connection to be configured by the next.
             Configured.AddOrUpdate(handle, Configured);
         }
     }
+
+    /// <summary>The native connection under <paramref name="connection"/>, if the settings have not run on it yet.</summary>
+    private static sqlite3? Unconfigured(DbConnection connection) =>
+        connection is SqliteConnection { Handle: { } handle } && !Configured.TryGetValue(handle, out _) ? handle : null;
 }

@@ -9,7 +9,7 @@ namespace Whisper.Server.Messages;
 
 /// <summary>
 /// Reads a page of a chat's history, with its files and the members' watermarks the statuses come from:
-/// the most frequent read a chat server answers.
+/// the most frequent read a chat server answers. The watermarks are read here for every message DTO.
 /// </summary>
 /// <remarks>
 /// Plain ADO.NET on the context's connection, opened once for both statements. Through EF, even with compiled
@@ -19,8 +19,6 @@ namespace Whisper.Server.Messages;
 /// </remarks>
 public sealed class MessagePages(WhisperDbContext db)
 {
-    private IRelationalTypeMappingSource? mappings;
-
     private const string Columns = """
         SELECT m."Id", m."Seq", m."SenderId", m."Type", m."Content", m."FileId", m."ReplyToId", m."ClientMessageId",
             m."CreatedAt", m."EditedAt", m."DeletedAt",
@@ -37,6 +35,8 @@ public sealed class MessagePages(WhisperDbContext db)
         SELECT "UserId", "JoinedSeq", "DeliveredSeq", "ReadSeq" FROM "ChatMembers" WHERE "ChatId" = @chat
         """;
 
+    private IRelationalTypeMappingSource? mappings;
+
     /// <summary>
     /// Up to <paramref name="take"/> messages with <paramref name="after"/> &lt; seq &lt; <paramref name="before"/>,
     /// the lowest seqs first, or the highest first when <paramref name="newestFirst"/>; and the chat's members'
@@ -46,7 +46,6 @@ public sealed class MessagePages(WhisperDbContext db)
         Guid chatId, long after, long before, int take, bool newestFirst, CancellationToken cancellationToken)
     {
         var messages = new List<Message>(take);
-        var members = new List<Watermark>();
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
@@ -62,21 +61,30 @@ public sealed class MessagePages(WhisperDbContext db)
                 }
             }
 
-            if (messages.Count == 0)
+            return (messages, messages.Count == 0 ? [] : await WatermarksAsync(chatId, cancellationToken));
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    /// <summary>The chat's members' watermarks, which every message's status is computed from.</summary>
+    public async Task<List<Watermark>> WatermarksAsync(Guid chatId, CancellationToken cancellationToken)
+    {
+        var members = new List<Watermark>();
+        // Nested in ReadAsync's open, this open and close only count: the connection stays open for both.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = Command(Watermarks, chatId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                return (messages, members);
+                members.Add(new Watermark(reader.GetGuid(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
             }
 
-            await using (var command = Command(Watermarks, chatId))
-            {
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    members.Add(new Watermark(reader.GetGuid(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
-                }
-            }
-
-            return (messages, members);
+            return members;
         }
         finally
         {

@@ -220,11 +220,6 @@ public sealed class MessageService(
         return new Page<MessageDto>(await ToDtosAsync(chatId, page.Items, cancellationToken), page.HasMore);
     }
 
-    private static readonly Func<WhisperDbContext, Guid, IAsyncEnumerable<Watermark>> Watermarks =
-        EF.CompileAsyncQuery((WhisperDbContext db, Guid chatId) =>
-            db.ChatMembers.AsNoTracking().Where(m => m.ChatId == chatId)
-                .Select(m => new Watermark(m.UserId, m.JoinedSeq, m.DeliveredSeq, m.ReadSeq)));
-
     public async Task<MessageDto> ToDtoAsync(Message message, CancellationToken cancellationToken) =>
         (await ToDtosAsync(message.ChatId, [message], cancellationToken))[0];
 
@@ -236,7 +231,7 @@ public sealed class MessageService(
             return [];
         }
 
-        var members = await Watermarks(db, chatId).ToListAsync(cancellationToken);
+        var members = await pages.WatermarksAsync(chatId, cancellationToken);
         return messages.Select(m => MessageDto.From(m, members)).ToList();
     }
 

@@ -101,15 +101,15 @@ public sealed partial class SearchIndexer(IServiceScopeFactory scopes, IOptions<
     {
         // Read before taking the write lock, so that a search with nothing queued does not take it. Only this
         // indexer, one batch at a time, takes messages off the queue, so these are still queued below.
-        var queued = await db.Database.SqlQuery<long>($"""
-            SELECT "Id" AS "Value" FROM "MessageSearchPending" ORDER BY "Id" LIMIT {MaxBatch}
-            """).ToListAsync();
-        if (queued.Count == 0)
+        var queued = await db.Database.SqlQuery<QueueFront>($"""
+            SELECT COUNT(*) AS "Count", MAX("Id") AS "Upto"
+            FROM (SELECT "Id" FROM "MessageSearchPending" ORDER BY "Id" LIMIT {MaxBatch}) AS front
+            """).SingleAsync();
+        if (queued.Upto is not { } upto)
         {
             return 0;
         }
 
-        var upto = queued[^1];
         await using var transaction = await db.Database.BeginTransactionAsync();
         var keyedBefore = await db.Database.SqlQuery<long>($"""SELECT COALESCE(MAX("RowId"), 0) AS "Value" FROM "MessageSearchKeys" """).SingleAsync();
         await db.Database.ExecuteSqlAsync($"""
@@ -129,6 +129,9 @@ public sealed partial class SearchIndexer(IServiceScopeFactory scopes, IOptions<
         await transaction.CommitAsync();
         return queued.Count;
     }
+
+    /// <summary>The oldest queued messages a batch takes: how many, and the last one's queue id (none when the queue is empty).</summary>
+    private sealed record QueueFront(int Count, long? Upto);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Indexing messages for search failed; they stay queued.")]
     private partial void LogFailed(Exception exception);
