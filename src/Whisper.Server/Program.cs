@@ -11,7 +11,10 @@ using Whisper.Server.Realtime;
 using Whisper.Server.Receipts;
 using Whisper.Server.Users;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings are read at start, not reloaded when appsettings.json changes: reloading watches the whole content root,
+// and the default data directory lies under it, so every database and file write woke the watcher (about 8% of a
+// busy server's CPU). An operator can still pass --hostBuilder:reloadConfigOnChange=true.
+var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
 if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
 {
     builder.WebHost.UseUrls("http://localhost:5080");

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Whisper.Server.Data;
 using Whisper.Server.Tests.Infrastructure;
@@ -86,6 +87,17 @@ public sealed class OperationsTests(SharedServer server)
         await server.RegisterAsync();
 
         Assert.True(File.Exists(Path.Combine(server.DataDirectory, "jwt-signing-key")));
+    }
+
+    [Fact]
+    public void Configuration_files_are_read_at_start_and_not_watched()
+    {
+        // A watch covers the whole content root, where the default data directory lies: every write would wake it.
+        var files = ((IConfigurationRoot)server.Services.GetRequiredService<IConfiguration>()).Providers
+            .OfType<FileConfigurationProvider>().ToList();
+
+        Assert.Contains(files, file => file.Source.Path == "appsettings.json");
+        Assert.All(files, file => Assert.False(file.Source.ReloadOnChange, file.Source.Path));
     }
 
     [Fact]
