@@ -113,7 +113,7 @@ public sealed class OperationsTests(SharedServer server)
     }
 
     [Fact]
-    public async Task Every_sqlite_connection_of_the_server_is_durable_and_waits_for_the_write_lock()
+    public async Task Every_sqlite_connection_of_the_server_is_durable_waits_for_the_write_lock_and_journals_in_memory()
     {
         Assert.SkipUnless(WhisperServer.IsSqlite, "The embedded database only.");
         // Contexts come from one pool and native connections from another: the settings must hold on
@@ -131,6 +131,7 @@ public sealed class OperationsTests(SharedServer server)
                     {
                         Assert.Equal(2L, await PragmaAsync(db, "synchronous"));
                         Assert.Equal(10_000L, await PragmaAsync(db, "busy_timeout"));
+                        Assert.Equal(2L, await PragmaAsync(db, "temp_store")); // MEMORY
                     }
                     finally
                     {

@@ -8,8 +8,10 @@ namespace Whisper.Server.Data;
 
 /// <summary>
 /// Applies the per-connection SQLite settings Whisper relies on: a busy timeout so concurrent writers
-/// queue instead of failing, and synchronous=FULL so that a message whose send was answered survives a
-/// crash or power loss. WAL (readers never block the writer) is a property of the database file, set
+/// queue instead of failing, synchronous=FULL so that a message whose send was answered survives a
+/// crash or power loss, and temporary storage in memory: a statement that may fail halfway inside a larger
+/// transaction (an insert with a trigger, the search indexer's batches) keeps a journal to undo itself, and in
+/// a file that journal wrote more than the database's own log did (see docs/BENCHMARKS.md). WAL (readers never block the writer) is a property of the database file, set
 /// once at start-up (<see cref="EnableWriteAheadLog"/>), not on every one of the many connection opens.
 /// </summary>
 /// <remarks>
@@ -19,7 +21,7 @@ namespace Whisper.Server.Data;
 /// </remarks>
 internal sealed class SqlitePragmas : DbConnectionInterceptor
 {
-    private const string Pragmas = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;";
+    private const string Pragmas = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY;";
 
     public const string EnableWriteAheadLog = "PRAGMA journal_mode=WAL;";
 

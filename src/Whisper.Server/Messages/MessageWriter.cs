@@ -95,6 +95,9 @@ public sealed class MessageWriter(IServiceScopeFactory scopes, SearchIndexer sea
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
+        // A failed batch rolls back whole, so SaveChanges needs no savepoint of its own: on SQLite a savepoint copies
+        // every page the batch changes to a statement journal first.
+        db.Database.AutoSavepointsEnabled = false;
         await using var transaction = await db.Database.BeginTransactionAsync();
         var chats = batch.GroupBy(p => p.Message.ChatId).OrderBy(chat => chat.Key).ToList();
         var lastSeqs = await TakeSeqsAsync(db, chats.Select(chat => new SeqClaim(chat.Key, chat.Count(), chat.Max(p => p.Message.CreatedAt))).ToList());

@@ -50,6 +50,9 @@ public sealed class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWr
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
+        // A failed batch rolls back whole, so SaveChanges needs no savepoint of its own: on SQLite a savepoint copies
+        // every page the batch changes to a statement journal first.
+        db.Database.AutoSavepointsEnabled = false;
         await using var transaction = await db.Database.BeginTransactionAsync();
         // Plain SQL in one round trip: one statement per watermark to move, each answering whether it moved.
         var advances = batch.OrderBy(p => p.ChatId).ThenBy(p => p.UserId).ToList();
