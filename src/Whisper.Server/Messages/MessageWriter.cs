@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Whisper.Server.Data;
 
@@ -36,7 +37,7 @@ public sealed class MessageWriter(IServiceScopeFactory scopes, SearchIndexer sea
             searchIndexer.MessagesStored();
             batch.ForEach(p => p.Stored.TrySetResult(true));
         }
-        catch (DbUpdateException) when (batch.Count > 1)
+        catch (DbException exception) when (exception.IsConstraintViolation() && batch.Count > 1)
         {
             // A message of the batch was refused, most often for a clientMessageId stored before (a retry).
             // Those are answered as repeats and the others stored; if none was (a retry racing its original
@@ -55,7 +56,7 @@ public sealed class MessageWriter(IServiceScopeFactory scopes, SearchIndexer sea
                 await WriteAsync(rest);
             }
         }
-        catch (DbUpdateException exception) when (exception.IsUniqueViolation())
+        catch (DbException exception) when (exception.IsUniqueViolation())
         {
             batch[0].Stored.TrySetResult(false);
         }
@@ -95,9 +96,6 @@ public sealed class MessageWriter(IServiceScopeFactory scopes, SearchIndexer sea
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
-        // A failed batch rolls back whole, so SaveChanges needs no savepoint of its own: on SQLite a savepoint copies
-        // every page the batch changes to a statement journal first.
-        db.Database.AutoSavepointsEnabled = false;
         await using var transaction = await db.Database.BeginTransactionAsync();
         var chats = batch.GroupBy(p => p.Message.ChatId).OrderBy(chat => chat.Key).ToList();
         var lastSeqs = await TakeSeqsAsync(db, chats.Select(chat => new SeqClaim(chat.Key, chat.Count(), chat.Max(p => p.Message.CreatedAt))).ToList());
@@ -107,13 +105,17 @@ public sealed class MessageWriter(IServiceScopeFactory scopes, SearchIndexer sea
             foreach (var pending in chat)
             {
                 pending.Message.Seq = ++seq;
-                db.Messages.Add(pending.Message);
             }
         }
 
-        await db.SaveChangesAsync();
+        await db.ExecuteAsync(chats.SelectMany(chat => chat).Select(pending => Insert(pending.Message)).ToList());
         await transaction.CommitAsync();
     }
+
+    private static FormattableString Insert(Message m) => $"""
+        INSERT INTO "Messages" ("Id", "ChatId", "Seq", "SenderId", "Type", "Content", "FileId", "ReplyToId", "ClientMessageId", "CreatedAt", "EditedAt", "DeletedAt")
+        VALUES ({m.Id}, {m.ChatId}, {m.Seq}, {m.SenderId}, {m.Type.ToString()}, {m.Content}, {m.FileId}, {m.ReplyToId}, {m.ClientMessageId}, {m.CreatedAt}, {m.EditedAt}, {m.DeletedAt})
+        """;
 
     /// <summary>
     /// Takes each chat's next <paramref name="claims"/> seqs, answering its new last seq, and locks its row (PostgreSQL)

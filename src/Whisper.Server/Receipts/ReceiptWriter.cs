@@ -50,9 +50,6 @@ public sealed class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWr
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
-        // A failed batch rolls back whole, so SaveChanges needs no savepoint of its own: on SQLite a savepoint copies
-        // every page the batch changes to a statement journal first.
-        db.Database.AutoSavepointsEnabled = false;
         await using var transaction = await db.Database.BeginTransactionAsync();
         // Plain SQL in one round trip: one statement per watermark to move, each answering whether it moved.
         var advances = batch.OrderBy(p => p.ChatId).ThenBy(p => p.UserId).ToList();
@@ -64,15 +61,13 @@ public sealed class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWr
         var answers = await db.FirstValuesAsync(moves.Select(move => MoveStatement(move.Advance, move.Kind)).ToList());
         // A pending write is a record holding its own completion source, so no two compare equal.
         var made = moves.Zip(answers).Where(pair => pair.Second is not null).Select(pair => pair.First).ToHashSet();
-        foreach (var (advance, kind) in made)
-        {
-            db.ReceiptAdvances.Add(new ReceiptAdvance { ChatId = advance.ChatId, UserId = advance.UserId, Kind = kind, Seq = advance.Seq, At = advance.At });
-        }
-
+        await db.ExecuteAsync(made.Select(move => (FormattableString)$"""
+            INSERT INTO "ReceiptAdvances" ("ChatId", "UserId", "Kind", "Seq", "At")
+            VALUES ({move.Advance.ChatId}, {move.Advance.UserId}, {move.Kind.ToString()}, {move.Advance.Seq}, {move.Advance.At})
+            """).ToList());
         var moved = advances.ToDictionary(
             advance => advance,
             advance => new WatermarksMoved(made.Contains((advance, ReceiptKind.Delivered)), made.Contains((advance, ReceiptKind.Read))));
-        await db.SaveChangesAsync();
         await transaction.CommitAsync();
         return moved;
     }
