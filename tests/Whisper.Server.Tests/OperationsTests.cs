@@ -113,6 +113,43 @@ public sealed class OperationsTests(SharedServer server)
     }
 
     [Fact]
+    public async Task A_stored_message_reaches_the_sqlite_database_file_in_the_background_not_only_its_log()
+    {
+        Assert.SkipUnless(WhisperServer.IsSqlite, "The embedded database only.");
+        // A server of its own: one message is far below the log's length at which the writers copy it themselves.
+        await using var own = new WhisperServer();
+        var (alice, bob) = (await own.RegisterAsync(), await own.RegisterAsync());
+        var chat = await alice.DirectChatWithAsync(bob);
+        var marker = $"checkpoint-{Guid.NewGuid():N}";
+
+        await alice.SendAsync(chat.Id, marker);
+
+        // Committed rows live in the write-ahead log until a checkpoint copies their pages into the file.
+        // Nothing announces a checkpoint, so the file is looked at every 50 ms, for 10 s at most.
+        var database = Path.Combine(own.DataDirectory, "whisper.db");
+        var needle = System.Text.Encoding.UTF8.GetBytes(marker);
+        var copied = false;
+        for (var look = 0; look < 200 && !copied; look++)
+        {
+            copied = (await ReadSharedAsync(database)).AsSpan().IndexOf(needle) >= 0;
+            if (!copied)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.True(copied, "The message stayed in the write-ahead log for 10 s.");
+    }
+
+    private static async Task<byte[]> ReadSharedAsync(string path)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var bytes = new MemoryStream();
+        await file.CopyToAsync(bytes);
+        return bytes.ToArray();
+    }
+
+    [Fact]
     public async Task Every_sqlite_connection_of_the_server_is_durable_waits_for_the_write_lock_and_journals_in_memory()
     {
         Assert.SkipUnless(WhisperServer.IsSqlite, "The embedded database only.");
@@ -132,6 +169,7 @@ public sealed class OperationsTests(SharedServer server)
                         Assert.Equal(2L, await PragmaAsync(db, "synchronous"));
                         Assert.Equal(10_000L, await PragmaAsync(db, "busy_timeout"));
                         Assert.Equal(2L, await PragmaAsync(db, "temp_store")); // MEMORY
+                        Assert.Equal(SqlitePragmas.AutoCheckpointPages, await PragmaAsync(db, "wal_autocheckpoint"));
                     }
                     finally
                     {

@@ -31,6 +31,7 @@ public static class DataExtensions
             provider.GetRequiredService<IOptions<WhisperOptions>>().Value.Database.Provider == DatabaseProvider.Postgres
                 ? provider.GetRequiredService<PostgresWhisperDbContext>()
                 : provider.GetRequiredService<SqliteWhisperDbContext>());
+        services.AddHostedService<SqliteCheckpointer>();
         services.AddHealthChecks().AddDbContextCheck<WhisperDbContext>("database", tags: ["ready"]);
         return builder;
     }

@@ -21,7 +21,14 @@ namespace Whisper.Server.Data;
 /// </remarks>
 internal sealed class SqlitePragmas : DbConnectionInterceptor
 {
-    private const string Pragmas = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY;";
+    /// <summary>
+    /// The write-ahead log's length, in pages, past which the committing connection copies it into the database
+    /// itself: ten times SQLite's default, as <see cref="SqliteCheckpointer"/> copies it in the background.
+    /// </summary>
+    public const int AutoCheckpointPages = 10_000;
+
+    private static readonly string Pragmas =
+        $"PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint={AutoCheckpointPages};";
 
     public const string EnableWriteAheadLog = "PRAGMA journal_mode=WAL;";
 
