@@ -8,11 +8,13 @@ namespace Whisper.Server.Data;
 
 /// <summary>
 /// Applies the per-connection SQLite settings Whisper relies on: a busy timeout so concurrent writers
-/// queue instead of failing, synchronous=FULL so that a message whose send was answered survives a
-/// crash or power loss, and temporary storage in memory: a statement that may fail halfway inside a larger
-/// transaction (an insert with a trigger, the search indexer's batches) keeps a journal to undo itself, and in
-/// a file that journal wrote more than the database's own log did (see docs/BENCHMARKS.md). WAL (readers never block the writer) is a property of the database file, set
-/// once at start-up (<see cref="EnableWriteAheadLog"/>), not on every one of the many connection opens.
+/// queue instead of failing; synchronous=FULL so that a message whose send was answered survives a
+/// crash or power loss; temporary storage in memory, because a statement that may fail halfway inside a larger
+/// transaction (an insert with a trigger, the search indexer's batches) journals what it changes, and in a
+/// file that journal wrote more than the database's own log did (see docs/BENCHMARKS.md); and the log's length
+/// past which a commit copies it into the database (<see cref="AutoCheckpointPages"/>). WAL (readers never block
+/// the writer) is a property of the database file, set once at start-up (<see cref="EnableWriteAheadLog"/>),
+/// not on every one of the many connection opens.
 /// </summary>
 /// <remarks>
 /// The settings belong to the native connection, which Microsoft.Data.Sqlite's pool keeps open across the

@@ -112,9 +112,11 @@ public sealed class MessageWriter(IServiceScopeFactory scopes, SearchIndexer sea
         await transaction.CommitAsync();
     }
 
-    private static FormattableString Insert(Message m) => $"""
-        INSERT INTO "Messages" ("Id", "ChatId", "Seq", "SenderId", "Type", "Content", "FileId", "ReplyToId", "ClientMessageId", "CreatedAt", "EditedAt", "DeletedAt")
-        VALUES ({m.Id}, {m.ChatId}, {m.Seq}, {m.SenderId}, {m.Type.ToString()}, {m.Content}, {m.FileId}, {m.ReplyToId}, {m.ClientMessageId}, {m.CreatedAt}, {m.EditedAt}, {m.DeletedAt})
+    private static FormattableString Insert(Message message) => $"""
+        INSERT INTO "Messages" ("Id", "ChatId", "Seq", "SenderId", "Type", "Content", "FileId", "ReplyToId", "ClientMessageId",
+            "CreatedAt", "EditedAt", "DeletedAt")
+        VALUES ({message.Id}, {message.ChatId}, {message.Seq}, {message.SenderId}, {message.Type.ToString()}, {message.Content},
+            {message.FileId}, {message.ReplyToId}, {message.ClientMessageId}, {message.CreatedAt}, {message.EditedAt}, {message.DeletedAt})
         """;
 
     /// <summary>

@@ -61,7 +61,7 @@ public sealed class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWr
         var answers = await db.FirstValuesAsync(moves.Select(move => MoveStatement(move.Advance, move.Kind)).ToList());
         // A pending write is a record holding its own completion source, so no two compare equal.
         var made = moves.Zip(answers).Where(pair => pair.Second is not null).Select(pair => pair.First).ToHashSet();
-        await db.ExecuteAsync(made.Select(move => (FormattableString)$"""
+        await db.ExecuteAsync(moves.Where(made.Contains).Select(move => (FormattableString)$"""
             INSERT INTO "ReceiptAdvances" ("ChatId", "UserId", "Kind", "Seq", "At")
             VALUES ({move.Advance.ChatId}, {move.Advance.UserId}, {move.Kind.ToString()}, {move.Advance.Seq}, {move.Advance.At})
             """).ToList());
