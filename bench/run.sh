@@ -88,16 +88,16 @@ out=docs/BENCHMARKS.md
 tables=$(mktemp)
 figures=$(mktemp)
 start_server sqlite
-bench --label "Whisper, SQLite" --chart w2 --csv "$figures" --users 200 --rates 250,500,1000,2000,4000 --seconds 10 --markdown "$tables"
+bench --label "Whisper, SQLite" --chart w2 --csv "$figures" --users 200 --rates 250,500,1000,2000,4000,6000,8000 --seconds 10 --markdown "$tables"
 stop_server
 start_server sqlite-groups
-bench --label "Whisper, SQLite" --chart w3-20 --csv "$figures" --users 200 --chat-size 20 --rates 50,100,200,400,800,1600 --seconds 10 --markdown "$tables"
+bench --label "Whisper, SQLite" --chart w3-20 --csv "$figures" --users 200 --chat-size 20 --rates 50,100,200,400,800,1600,3200 --seconds 10 --markdown "$tables"
 stop_server
 start_server sqlite-large-group
 bench --label "Whisper, SQLite" --chart w3-500 --csv "$figures" --users 500 --chat-size 500 --rates 5,10,20,40,80,160 --seconds 10 --markdown "$tables"
 stop_server
 start_relay
-bench --label "bare relay" --chart w3-20 --csv "$figures" --workload relay --users 200 --chat-size 20 --rates 50,100,200,400,800,1600 --seconds 10 --markdown "$tables"
+bench --label "bare relay" --chart w3-20 --csv "$figures" --workload relay --users 200 --chat-size 20 --rates 50,100,200,400,800,1600,3200 --seconds 10 --markdown "$tables"
 stop_server
 start_relay
 bench --label "bare relay" --chart w3-500 --csv "$figures" --workload relay --users 500 --chat-size 500 --rates 5,10,20,40,80,160 --seconds 10 --markdown "$tables"
@@ -111,7 +111,7 @@ start_server sqlite-connections-workstation-gc DOTNET_gcServer=0
 bench --label "Whisper, SQLite, workstation GC" --workload connections --users 100 --steps 1000,5000,10000,19000 --markdown "$tables"
 stop_server
 start_server sqlite-receipts
-bench --label "Whisper, SQLite" --workload receipts --users 500 --rates 100,250,500,1000 --markdown "$tables"
+bench --label "Whisper, SQLite" --workload receipts --users 500 --rates 100,250,500,1000,2000,4000 --markdown "$tables"
 stop_server
 # The peer: ejabberd with SQLite (WAL, like Whisper's) and its message archive on, a fresh instance per
 # workload as for Whisper. Its rates stop lower: past saturation its backlog outlasts the generator's
@@ -131,7 +131,7 @@ bench --label "Whisper, SQLite" --workload history --users 50 --history 10000 --
 stop_server
 install_missing && start_postgres
 start_server postgres Whisper__Database__Provider=Postgres ConnectionStrings__Whisper="$WHISPER_TEST_POSTGRES;Database=whisper_bench"
-bench --label "Whisper, PostgreSQL" --chart w2 --csv "$figures" --users 200 --rates 250,500,1000,2000,4000 --seconds 10 --markdown "$tables"
+bench --label "Whisper, PostgreSQL" --chart w2 --csv "$figures" --users 200 --rates 250,500,1000,2000,4000,6000,8000 --seconds 10 --markdown "$tables"
 stop_server
 start_server postgres-receipts Whisper__Database__Provider=Postgres ConnectionStrings__Whisper="$WHISPER_TEST_POSTGRES;Database=whisper_bench_receipts"
 bench --label "Whisper, PostgreSQL" --workload receipts --users 500 --rates 100,250,500,1000 --markdown "$tables"
