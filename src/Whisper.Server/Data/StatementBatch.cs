@@ -64,9 +64,7 @@ public static class StatementBatch
             {
                 if (!commands.TryGetValue(statement.Format, out var command))
                 {
-                    command = db.Database.GetDbConnection().CreateCommand();
-                    command.CommandText = WithHoles(statement, i => $"@p{i}");
-                    command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+                    command = db.CreatePlainCommand(WithHoles(statement, i => $"@p{i}"));
                     commands.Add(statement.Format, command);
                 }
 
@@ -74,10 +72,7 @@ public static class StatementBatch
                 var arguments = statement.GetArguments();
                 for (var i = 0; i < arguments.Length; i++)
                 {
-                    // The type mapping binds a value as EF stores it: a Guid as upper-case text on SQLite, say.
-                    command.Parameters.Add(arguments[i] is { } argument
-                        ? mappings.GetMapping(argument.GetType()).CreateParameter(command, $"@p{i}", argument)
-                        : Null(command, $"@p{i}"));
+                    command.AddStored(mappings, $"@p{i}", arguments[i]);
                 }
 
                 if (readValues)
@@ -134,12 +129,4 @@ public static class StatementBatch
 
     private static string WithHoles(FormattableString statement, Func<int, string> name) =>
         string.Format(statement.Format, Enumerable.Range(0, statement.ArgumentCount).Select(i => (object)name(i)).ToArray());
-
-    private static DbParameter Null(DbCommand command, string name)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = DBNull.Value;
-        return parameter;
-    }
 }

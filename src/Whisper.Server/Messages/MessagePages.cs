@@ -51,9 +51,9 @@ public sealed class MessagePages(WhisperDbContext db)
         {
             await using (var command = Command(newestFirst ? NewestFirst : OldestFirst, chatId))
             {
-                AddParameter(command, "@after", after);
-                AddParameter(command, "@before", before);
-                AddParameter(command, "@take", take);
+                command.AddStored(Mappings, "@after", after);
+                command.AddStored(Mappings, "@before", before);
+                command.AddStored(Mappings, "@take", take);
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
@@ -94,15 +94,12 @@ public sealed class MessagePages(WhisperDbContext db)
 
     private DbCommand Command(string sql, Guid chatId)
     {
-        var command = db.Database.GetDbConnection().CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        AddParameter(command, "@chat", chatId);
+        var command = db.CreatePlainCommand(sql);
+        command.AddStored(Mappings, "@chat", chatId);
         return command;
     }
 
-    private void AddParameter<T>(DbCommand command, string name, T value) where T : notnull =>
-        command.Parameters.Add((mappings ??= db.GetService<IRelationalTypeMappingSource>()).GetMapping(typeof(T)).CreateParameter(command, name, value));
+    private IRelationalTypeMappingSource Mappings => mappings ??= db.GetService<IRelationalTypeMappingSource>();
 
     private static Message ReadMessage(DbDataReader reader, Guid chatId)
     {

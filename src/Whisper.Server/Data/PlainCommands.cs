@@ -1,0 +1,39 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace Whisper.Server.Data;
+
+/// <summary>
+/// Plain ADO.NET commands on a context's connection, for the hot paths that skip EF's query and update pipelines
+/// (<see cref="Messages.MessagePages"/>, <see cref="StatementBatch"/>).
+/// </summary>
+internal static class PlainCommands
+{
+    /// <summary>A command on the context's connection, in its current transaction, if any.</summary>
+    public static DbCommand CreatePlainCommand(this WhisperDbContext db, string sql)
+    {
+        var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        return command;
+    }
+
+    /// <summary>
+    /// Adds a parameter bound as EF stores a value of its type, through EF's type mapping: a Guid as upper-case
+    /// text on SQLite and as <c>uuid</c> on PostgreSQL, say. A null is bound as NULL.
+    /// </summary>
+    public static void AddStored(this DbCommand command, IRelationalTypeMappingSource mappings, string name, object? value)
+    {
+        if (value is null)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = DBNull.Value;
+            command.Parameters.Add(parameter);
+            return;
+        }
+
+        command.Parameters.Add(mappings.GetMapping(value.GetType()).CreateParameter(command, name, value));
+    }
+}
