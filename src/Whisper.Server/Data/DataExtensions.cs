@@ -25,7 +25,7 @@ public static class DataExtensions
             options.UseSqlite(ConnectionString(provider) ?? $"Data Source={Path.Combine(whisper.FullDataDirectory, "whisper.db")}")
                 .AddInterceptors(new SqlitePragmas());
         });
-        services.AddDbContextPool<PostgresWhisperDbContext>((provider, options) => options.UseNpgsql(WithAutoPrepare(
+        services.AddDbContextPool<PostgresWhisperDbContext>((provider, options) => options.UseNpgsql(WithNpgsqlDefaults(
             ConnectionString(provider) ?? throw new InvalidOperationException("Whisper:Database:Provider=Postgres needs ConnectionStrings:Whisper."))));
         services.AddScoped<WhisperDbContext>(provider =>
             provider.GetRequiredService<IOptions<WhisperOptions>>().Value.Database.Provider == DatabaseProvider.Postgres
@@ -40,18 +40,36 @@ public static class DataExtensions
         provider.GetRequiredService<IConfiguration>().GetConnectionString("Whisper");
 
     /// <summary>
-    /// Turns on Npgsql's automatic preparation unless the connection string says otherwise: the hot paths repeat
-    /// a few statements, and unprepared, PostgreSQL parses and plans each one every time (about a quarter of its
-    /// CPU in a read-receipt storm, see docs/BENCHMARKS.md). <c>Max Auto Prepare=0</c> turns it off, for a
-    /// pooler that cannot keep prepared statements.
+    /// Npgsql settings Whisper chooses unless the connection string names them itself (an operator's own value, 0
+    /// included, stays):
+    /// <list type="bullet">
+    /// <item><c>Max Auto Prepare=64</c>: the hot paths repeat a few statements, and unprepared, PostgreSQL parses and
+    /// plans each one every time (about a quarter of its CPU in a read-receipt storm, see docs/BENCHMARKS.md).
+    /// <c>Max Auto Prepare=0</c> turns it off, for a pooler that cannot keep prepared statements.</item>
+    /// <item><c>Maximum Pool Size=20</c> (Npgsql's own default is 100): a context holds a connection only while its
+    /// statement runs, so a few connections serve a busy node, and PostgreSQL runs them faster than a hundred
+    /// backends competing for the same cores (docs/BENCHMARKS.md, sixth round). Five nodes also fit within
+    /// PostgreSQL's default <c>max_connections</c> of 100.</item>
+    /// </list>
     /// </summary>
-    internal static string WithAutoPrepare(string connectionString)
+    internal static string WithNpgsqlDefaults(string connectionString)
     {
-        // The plain builder holds exactly the keys the string names, so an operator's own setting, 0 included, stays.
+        // The plain builder holds exactly the keys the string names; Npgsql's builder knows each setting's synonyms.
         var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
-        return given.ContainsKey("Max Auto Prepare") || given.ContainsKey("MaxAutoPrepare")
-            ? connectionString
-            : new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 64 }.ConnectionString;
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!Names(given, "Max Auto Prepare", "MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+
+        if (!Names(given, "Maximum Pool Size", "MaxPoolSize"))
+        {
+            builder.MaxPoolSize = 20;
+        }
+
+        return builder.ConnectionString;
+
+        static bool Names(DbConnectionStringBuilder given, params string[] keys) => keys.Any(given.ContainsKey);
     }
 
     /// <summary>Creates the data directory, puts SQLite in WAL mode and applies pending migrations (unless the operator migrates separately).</summary>
