@@ -134,7 +134,7 @@ start_server postgres Whisper__Database__Provider=Postgres ConnectionStrings__Wh
 bench --label "Whisper, PostgreSQL" --chart w2 --csv "$figures" --users 200 --rates 250,500,1000,2000,4000,6000,8000 --seconds 10 --markdown "$tables"
 stop_server
 start_server postgres-receipts Whisper__Database__Provider=Postgres ConnectionStrings__Whisper="$WHISPER_TEST_POSTGRES;Database=whisper_bench_receipts"
-bench --label "Whisper, PostgreSQL" --workload receipts --users 500 --rates 100,250,500,1000 --markdown "$tables"
+bench --label "Whisper, PostgreSQL" --workload receipts --users 500 --rates 100,250,500,1000,2000,4000 --markdown "$tables"
 stop_server
 
 dotnet bench/Whisper.Bench/bin/Release/net10.0/Whisper.Bench.dll plot --csv "$figures" --out docs/benchmarks \
