@@ -54,7 +54,7 @@ public static class DataExtensions
     /// </summary>
     internal static string WithNpgsqlDefaults(string connectionString)
     {
-        // The plain builder holds exactly the keys the string names; Npgsql's builder knows each setting's synonyms.
+        // The plain builder holds exactly the keys the string names; Npgsql's answers a default for every setting.
         var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!Names(given, "Max Auto Prepare", "MaxAutoPrepare"))
@@ -64,7 +64,8 @@ public static class DataExtensions
 
         if (!Names(given, "Maximum Pool Size", "MaxPoolSize"))
         {
-            builder.MaxPoolSize = 20;
+            // Never below an operator's own minimum, which Npgsql refuses when it exceeds the maximum.
+            builder.MaxPoolSize = Math.Max(20, builder.MinPoolSize);
         }
 
         return builder.ConnectionString;

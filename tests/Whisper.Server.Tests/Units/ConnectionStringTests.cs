@@ -29,4 +29,8 @@ public sealed class ConnectionStringTests
     [InlineData("Host=db;MaxPoolSize=8", 8)]
     public void An_operators_own_pool_size_stays(string connectionString, int expected) =>
         Assert.Equal(expected, new NpgsqlConnectionStringBuilder(DataExtensions.WithNpgsqlDefaults(connectionString)).MaxPoolSize);
+
+    [Fact]
+    public void The_pool_is_never_smaller_than_an_operators_own_minimum() =>
+        Assert.Equal(30, new NpgsqlConnectionStringBuilder(DataExtensions.WithNpgsqlDefaults("Host=db;Minimum Pool Size=30")).MaxPoolSize);
 }
