@@ -21,6 +21,25 @@ public static class StatementBatch
     public static Task<List<long?>> FirstValuesAsync(this WhisperDbContext db, IReadOnlyList<FormattableString> statements) =>
         RunAsync(db, statements, readValues: true);
 
+    /// <summary>
+    /// Like <see cref="FirstValuesAsync"/>, all of the statements in one transaction: all of them stored or none.
+    /// On PostgreSQL, outside a transaction of the caller's, a batch is itself one (Npgsql sends it with one Sync
+    /// message; an error rolls back the statements before it and skips those after), so the commit needs no round
+    /// trip of its own.
+    /// </summary>
+    public static async Task<List<long?>> FirstValuesInOneTransactionAsync(this WhisperDbContext db, IReadOnlyList<FormattableString> statements)
+    {
+        if (db.Database.IsNpgsql() && db.Database.CurrentTransaction is null)
+        {
+            return await db.FirstValuesAsync(statements);
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        var values = await db.FirstValuesAsync(statements);
+        await transaction.CommitAsync();
+        return values;
+    }
+
     /// <summary>Runs the statements in order.</summary>
     public static Task ExecuteAsync(this WhisperDbContext db, IReadOnlyList<FormattableString> statements) =>
         RunAsync(db, statements, readValues: false);

@@ -92,50 +92,47 @@ public sealed class MessageWriter(IServiceScopeFactory scopes, SearchIndexer sea
         }
     }
 
+    /// <summary>
+    /// Claims each chat's next seqs and inserts the messages, all in one transaction. The inserts take their seqs
+    /// from the chat row the claim just moved (and locked, on PostgreSQL), so claims and inserts go to the database
+    /// together: on PostgreSQL one round trip, its commit included (<see cref="StatementBatch"/>).
+    /// </summary>
     private async Task StoreBatchAsync(List<Pending> batch)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
-        await using var transaction = await db.Database.BeginTransactionAsync();
+        // Chats are claimed in id order, so that two nodes' batches cannot deadlock on their rows.
         var chats = batch.GroupBy(p => p.Message.ChatId).OrderBy(chat => chat.Key).ToList();
-        var lastSeqs = await TakeSeqsAsync(db, chats.Select(chat => new SeqClaim(chat.Key, chat.Count(), chat.Max(p => p.Message.CreatedAt))).ToList());
-        foreach (var chat in chats)
+        var claims = chats.Select(chat => Claim(chat.Key, chat.Count(), chat.Max(p => p.Message.CreatedAt)));
+        var inserts = chats.SelectMany(chat => chat.Select((pending, i) => Insert(pending.Message, later: chat.Count() - 1 - i)));
+        var values = await db.FirstValuesInOneTransactionAsync(claims.Concat(inserts).ToList());
+        foreach (var (chat, lastSeq) in chats.Zip(values))
         {
-            var seq = lastSeqs[chat.Key] - chat.Count();
+            var seq = (lastSeq ?? throw new InvalidOperationException($"Chat {chat.Key} is missing.")) - chat.Count();
             foreach (var pending in chat)
             {
                 pending.Message.Seq = ++seq;
             }
         }
-
-        await db.ExecuteAsync(chats.SelectMany(chat => chat).Select(pending => Insert(pending.Message)).ToList());
-        await transaction.CommitAsync();
     }
-
-    private static FormattableString Insert(Message message) => $"""
-        INSERT INTO "Messages" ("Id", "ChatId", "Seq", "SenderId", "Type", "Content", "FileId", "ReplyToId", "ClientMessageId",
-            "CreatedAt", "EditedAt", "DeletedAt")
-        VALUES ({message.Id}, {message.ChatId}, {message.Seq}, {message.SenderId}, {message.Type.ToString()}, {message.Content},
-            {message.FileId}, {message.ReplyToId}, {message.ClientMessageId}, {message.CreatedAt}, {message.EditedAt}, {message.DeletedAt})
-        """;
 
     /// <summary>
-    /// Takes each chat's next <paramref name="claims"/> seqs, answering its new last seq, and locks its row (PostgreSQL)
-    /// for the rest of the transaction: no other writer takes these seqs. Claims come in chat id order, and are made
-    /// in it. Plain SQL in one round trip, as this runs for every chat of every batch.
+    /// Takes the chat's next <paramref name="count"/> seqs, answering its new last seq, and locks its row (PostgreSQL)
+    /// for the rest of the transaction: no other writer takes these seqs.
     /// </summary>
-    private static async Task<Dictionary<Guid, long>> TakeSeqsAsync(WhisperDbContext db, List<SeqClaim> claims)
-    {
-        var lastSeqs = await db.FirstValuesAsync(claims.Select(claim => (FormattableString)$"""
-            UPDATE "Chats" SET "LastSeq" = "LastSeq" + {claim.Count}, "UpdatedAt" = {claim.UpdatedAt}
-            WHERE "Id" = {claim.ChatId} RETURNING "LastSeq" AS "Value"
-            """).ToList());
-        return claims.Zip(lastSeqs).ToDictionary(
-            pair => pair.First.ChatId,
-            pair => pair.Second ?? throw new InvalidOperationException($"Chat {pair.First.ChatId} is missing."));
-    }
+    private static FormattableString Claim(Guid chatId, int count, DateTime updatedAt) => $"""
+        UPDATE "Chats" SET "LastSeq" = "LastSeq" + {count}, "UpdatedAt" = {updatedAt}
+        WHERE "Id" = {chatId} RETURNING "LastSeq" AS "Value"
+        """;
 
-    private sealed record SeqClaim(Guid ChatId, int Count, DateTime UpdatedAt);
+    /// <summary>The message with the seq <paramref name="later"/> below its chat's last, claimed in the same transaction.</summary>
+    private static FormattableString Insert(Message message, int later) => $"""
+        INSERT INTO "Messages" ("Id", "ChatId", "Seq", "SenderId", "Type", "Content", "FileId", "ReplyToId", "ClientMessageId",
+            "CreatedAt", "EditedAt", "DeletedAt")
+        VALUES ({message.Id}, {message.ChatId}, (SELECT "LastSeq" FROM "Chats" WHERE "Id" = {message.ChatId}) - {later}, {message.SenderId},
+            {message.Type.ToString()}, {message.Content}, {message.FileId}, {message.ReplyToId}, {message.ClientMessageId},
+            {message.CreatedAt}, {message.EditedAt}, {message.DeletedAt})
+        """;
 
     protected override void Fail(Pending pending, Exception exception) => pending.Stored.TrySetException(exception);
 
