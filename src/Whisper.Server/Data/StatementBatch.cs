@@ -6,47 +6,32 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace Whisper.Server.Data;
 
 /// <summary>
-/// Many small statements of the group commit writers (a message's insert, a chat's next seqs, a watermark's move)
-/// run in the current transaction as plain SQL. Through EF each one cost a command built, its SQL parsed by the
-/// database and its result materialised: most of the single writer's time per message (docs/BENCHMARKS.md, fifth
-/// round). Here SQLite prepares each distinct statement once per call and binds it again for every row, and
-/// PostgreSQL gets all of them in one batch, one network round trip.
+/// The group commit writers' many small statements (a chat's next seqs, a message's insert, a watermark's move),
+/// run as plain SQL in one transaction. Through EF each one cost a command built, its SQL parsed by the database and
+/// its result materialised: most of the single writer's time per message (docs/BENCHMARKS.md, fifth round). Here
+/// SQLite prepares each distinct statement once per call and binds it again for every row, and PostgreSQL gets all
+/// of them in one batch: one network round trip, the commit included (seventh round).
 /// </summary>
 public static class StatementBatch
 {
     /// <summary>
-    /// Runs the statements in order and answers each one's single value (a column named <c>Value</c>; null when
-    /// it returned no row, an <c>UPDATE ... RETURNING</c> that matched nothing, say).
+    /// Runs the statements in order, all in one transaction (all of them stored or none), and answers each one's
+    /// single value: a column named <c>Value</c>, null when it returned no row (an <c>UPDATE ... RETURNING</c> that
+    /// matched nothing, say).
     /// </summary>
-    public static Task<List<long?>> FirstValuesAsync(this WhisperDbContext db, IReadOnlyList<FormattableString> statements) =>
-        RunAsync(db, statements, readValues: true);
-
-    /// <summary>
-    /// Like <see cref="FirstValuesAsync"/>, all of the statements in one transaction: all of them stored or none.
-    /// On PostgreSQL, outside a transaction of the caller's, a batch is itself one (Npgsql sends it with one Sync
-    /// message; an error rolls back the statements before it and skips those after), so the commit needs no round
-    /// trip of its own.
-    /// </summary>
-    public static async Task<List<long?>> FirstValuesInOneTransactionAsync(this WhisperDbContext db, IReadOnlyList<FormattableString> statements)
+    /// <remarks>
+    /// <para>
+    /// Every statement must return rows, even none: a <c>SELECT</c> or a <c>RETURNING</c> clause. Npgsql's reader
+    /// passes over statements that return no rows at all, which would give the answers after them to the wrong ones.
+    /// </para>
+    /// <para>
+    /// On PostgreSQL the batch is its own transaction: Npgsql sends it with one Sync message, and an error rolls back
+    /// the statements before it and skips those after. So the commit needs no round trip of its own.
+    /// </para>
+    /// </remarks>
+    public static async Task<List<long?>> RunInOneTransactionAsync(this WhisperDbContext db, IReadOnlyList<FormattableString> statements)
     {
-        if (db.Database.IsNpgsql() && db.Database.CurrentTransaction is null)
-        {
-            return await db.FirstValuesAsync(statements);
-        }
-
-        await using var transaction = await db.Database.BeginTransactionAsync();
-        var values = await db.FirstValuesAsync(statements);
-        await transaction.CommitAsync();
-        return values;
-    }
-
-    /// <summary>Runs the statements in order.</summary>
-    public static Task ExecuteAsync(this WhisperDbContext db, IReadOnlyList<FormattableString> statements) =>
-        RunAsync(db, statements, readValues: false);
-
-    private static async Task<List<long?>> RunAsync(WhisperDbContext db, IReadOnlyList<FormattableString> statements, bool readValues)
-    {
-        var values = new List<long?>(readValues ? statements.Count : 0);
+        var values = new List<long?>(statements.Count);
         if (statements.Count == 0)
         {
             return values;
@@ -57,11 +42,13 @@ public static class StatementBatch
         {
             if (db.Database.IsNpgsql())
             {
-                await RunAsOneBatchAsync(db, statements, values, readValues);
+                await RunAsOneBatchAsync(db, statements, values);
             }
             else
             {
-                await RunPreparedAsync(db, statements, values, readValues);
+                await using var transaction = await db.Database.BeginTransactionAsync();
+                await RunPreparedAsync(db, statements, values);
+                await transaction.CommitAsync();
             }
 
             return values;
@@ -72,7 +59,7 @@ public static class StatementBatch
         }
     }
 
-    private static async Task RunPreparedAsync(WhisperDbContext db, IReadOnlyList<FormattableString> statements, List<long?> values, bool readValues)
+    private static async Task RunPreparedAsync(WhisperDbContext db, IReadOnlyList<FormattableString> statements, List<long?> values)
     {
         var mappings = db.GetService<IRelationalTypeMappingSource>();
         // Microsoft.Data.Sqlite keeps a command's prepared statement for as long as its text stays the same.
@@ -94,14 +81,7 @@ public static class StatementBatch
                     command.AddStored(mappings, $"@p{i}", arguments[i]);
                 }
 
-                if (readValues)
-                {
-                    values.Add(await command.ExecuteScalarAsync() is { } value and not DBNull ? Convert.ToInt64(value) : null);
-                }
-                else
-                {
-                    await command.ExecuteNonQueryAsync();
-                }
+                values.Add(await command.ExecuteScalarAsync() is { } value and not DBNull ? Convert.ToInt64(value) : null);
             }
         }
         finally
@@ -113,10 +93,9 @@ public static class StatementBatch
         }
     }
 
-    private static async Task RunAsOneBatchAsync(WhisperDbContext db, IReadOnlyList<FormattableString> statements, List<long?> values, bool readValues)
+    private static async Task RunAsOneBatchAsync(WhisperDbContext db, IReadOnlyList<FormattableString> statements, List<long?> values)
     {
         await using var batch = db.Database.GetDbConnection().CreateBatch();
-        batch.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
         foreach (var statement in statements)
         {
             // PostgreSQL's positional parameters ($1, $2, ...) in place of the statement's holes.
@@ -130,12 +109,6 @@ public static class StatementBatch
             }
 
             batch.BatchCommands.Add(command);
-        }
-
-        if (!readValues)
-        {
-            await batch.ExecuteNonQueryAsync();
-            return;
         }
 
         await using var reader = await batch.ExecuteReaderAsync();

@@ -105,14 +105,11 @@ public sealed class MessageWriter(IServiceScopeFactory scopes, SearchIndexer sea
         var chats = batch.GroupBy(p => p.Message.ChatId).OrderBy(chat => chat.Key).ToList();
         var claims = chats.Select(chat => Claim(chat.Key, chat.Count(), chat.Max(p => p.Message.CreatedAt)));
         var inserts = chats.SelectMany(chat => chat.Select((pending, i) => Insert(pending.Message, later: chat.Count() - 1 - i)));
-        var values = await db.FirstValuesInOneTransactionAsync(claims.Concat(inserts).ToList());
-        foreach (var (chat, lastSeq) in chats.Zip(values))
+        var values = await db.RunInOneTransactionAsync(claims.Concat(inserts).ToList());
+        // After the claims, each insert answers its message's seq, in the order of the chats.
+        foreach (var (pending, seq) in chats.SelectMany(chat => chat).Zip(values.Skip(chats.Count)))
         {
-            var seq = (lastSeq ?? throw new InvalidOperationException($"Chat {chat.Key} is missing.")) - chat.Count();
-            foreach (var pending in chat)
-            {
-                pending.Message.Seq = ++seq;
-            }
+            pending.Message.Seq = seq ?? throw new InvalidOperationException($"Message {pending.Message.Id} got no seq.");
         }
     }
 
@@ -125,13 +122,17 @@ public sealed class MessageWriter(IServiceScopeFactory scopes, SearchIndexer sea
         WHERE "Id" = {chatId} RETURNING "LastSeq" AS "Value"
         """;
 
-    /// <summary>The message with the seq <paramref name="later"/> below its chat's last, claimed in the same transaction.</summary>
+    /// <summary>
+    /// The message with the seq <paramref name="later"/> below its chat's last, claimed in the same transaction; answers
+    /// the seq. (A chat deleted meanwhile has no last seq, and the message's missing seq is refused.)
+    /// </summary>
     private static FormattableString Insert(Message message, int later) => $"""
         INSERT INTO "Messages" ("Id", "ChatId", "Seq", "SenderId", "Type", "Content", "FileId", "ReplyToId", "ClientMessageId",
             "CreatedAt", "EditedAt", "DeletedAt")
         VALUES ({message.Id}, {message.ChatId}, (SELECT "LastSeq" FROM "Chats" WHERE "Id" = {message.ChatId}) - {later}, {message.SenderId},
             {message.Type.ToString()}, {message.Content}, {message.FileId}, {message.ReplyToId}, {message.ClientMessageId},
             {message.CreatedAt}, {message.EditedAt}, {message.DeletedAt})
+        RETURNING "Seq" AS "Value"
         """;
 
     protected override void Fail(Pending pending, Exception exception) => pending.Stored.TrySetException(exception);

@@ -46,30 +46,30 @@ public sealed class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWr
 
     protected override void Fail(Pending pending, Exception exception) => pending.Moved.TrySetException(exception);
 
+    /// <summary>
+    /// Each watermark to move is one conditional update, answering whether it moved, and one insert into the receipt
+    /// log that finds the member row only if that update left the advance's own seq and time on it. All of them go to
+    /// the database together, in one transaction: on PostgreSQL one round trip, its commit included
+    /// (<see cref="StatementBatch"/>).
+    /// </summary>
     private async Task<Dictionary<Pending, WatermarksMoved>> StoreBatchAsync(List<Pending> batch)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
-        await using var transaction = await db.Database.BeginTransactionAsync();
-        // Plain SQL in one round trip: one statement per watermark to move, each answering whether it moved.
         var advances = batch.OrderBy(p => p.ChatId).ThenBy(p => p.UserId).ToList();
         var moves = advances
             .SelectMany(advance => advance.Status == ReceiptStatus.Read
                 ? new[] { (Advance: advance, Kind: ReceiptKind.Delivered), (Advance: advance, Kind: ReceiptKind.Read) }
                 : [(Advance: advance, Kind: ReceiptKind.Delivered)])
             .ToList();
-        var answers = await db.FirstValuesAsync(moves.Select(move => MoveStatement(move.Advance, move.Kind)).ToList());
-        // A pending write is a record holding its own completion source, so no two compare equal.
-        var made = moves.Zip(answers).Where(pair => pair.Second is not null).Select(pair => pair.First).ToHashSet();
-        await db.ExecuteAsync(moves.Where(made.Contains).Select(move => (FormattableString)$"""
-            INSERT INTO "ReceiptAdvances" ("ChatId", "UserId", "Kind", "Seq", "At")
-            VALUES ({move.Advance.ChatId}, {move.Advance.UserId}, {move.Kind.ToString()}, {move.Advance.Seq}, {move.Advance.At})
-            """).ToList());
-        var moved = advances.ToDictionary(
+        var answers = await db.RunInOneTransactionAsync(
+            moves.SelectMany(move => new[] { MoveStatement(move.Advance, move.Kind), LogStatement(move.Advance, move.Kind) }).ToList());
+        // Every move's update answers first, its log insert second. A pending write is a record holding its
+        // own completion source, so no two compare equal.
+        var made = moves.Where((_, i) => answers[2 * i] is not null).ToHashSet();
+        return advances.ToDictionary(
             advance => advance,
             advance => new WatermarksMoved(made.Contains((advance, ReceiptKind.Delivered)), made.Contains((advance, ReceiptKind.Read))));
-        await transaction.CommitAsync();
-        return moved;
     }
 
     /// <summary>Moves one watermark up to the advance's seq if it is lower; returns a row only when it moved.</summary>
@@ -81,6 +81,25 @@ public sealed class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWr
         : $"""
             UPDATE "ChatMembers" SET "ReadSeq" = {advance.Seq}, "ReadAt" = {advance.At}
             WHERE "ChatId" = {advance.ChatId} AND "UserId" = {advance.UserId} AND "ReadSeq" < {advance.Seq} RETURNING "ReadSeq" AS "Value"
+            """;
+
+    /// <summary>
+    /// Logs the move made by <see cref="MoveStatement"/> just before it, if it was made: the watermark then holds this
+    /// advance's seq and time. (Only an advance of the same member to the same seq at the very same tick could match
+    /// without moving it, and logs the same moment again.) On PostgreSQL a moved row stays locked by the transaction.
+    /// </summary>
+    private static FormattableString LogStatement(Pending advance, ReceiptKind kind) => kind == ReceiptKind.Delivered
+        ? (FormattableString)$"""
+            INSERT INTO "ReceiptAdvances" ("ChatId", "UserId", "Kind", "Seq", "At")
+            SELECT "ChatId", "UserId", {kind.ToString()}, "DeliveredSeq", "DeliveredAt" FROM "ChatMembers"
+            WHERE "ChatId" = {advance.ChatId} AND "UserId" = {advance.UserId} AND "DeliveredSeq" = {advance.Seq} AND "DeliveredAt" = {advance.At}
+            RETURNING "Id" AS "Value"
+            """
+        : $"""
+            INSERT INTO "ReceiptAdvances" ("ChatId", "UserId", "Kind", "Seq", "At")
+            SELECT "ChatId", "UserId", {kind.ToString()}, "ReadSeq", "ReadAt" FROM "ChatMembers"
+            WHERE "ChatId" = {advance.ChatId} AND "UserId" = {advance.UserId} AND "ReadSeq" = {advance.Seq} AND "ReadAt" = {advance.At}
+            RETURNING "Id" AS "Value"
             """;
 
     public sealed record Pending(Guid ChatId, Guid UserId, long Seq, ReceiptStatus Status, DateTime At, TaskCompletionSource<WatermarksMoved> Moved);
