@@ -266,6 +266,24 @@ public sealed class FileTests(SharedServer server)
     }
 
     [Fact]
+    public async Task The_chat_list_shows_the_newest_message_as_a_history_page_does_with_its_file_and_status()
+    {
+        var (alice, bob, chat) = await PairAsync();
+        await alice.SendAsync(chat.Id, "before");
+        var file = await (await UploadAsync(alice, chat.Id, Png, "okapi.png", "image/png")).ReadAsync<FileDto>();
+        var last = await (await alice.Http.PostAsJsonAsync($"/api/chats/{chat.Id}/messages",
+            new { content = "okapi picture", fileId = file.Id, clientMessageId = "okapi-1" })).ReadAsync<MessageDto>();
+        await (await bob.Http.PostAsJsonAsync($"/api/messages/{last.Id}/status", new { status = "read" })).ShouldBe(HttpStatusCode.OK);
+
+        var listed = (await alice.GetAsync<Page<ChatDto>>("/api/chats")).Items.Single(c => c.Id == chat.Id);
+        var newest = (await alice.GetAsync<Page<MessageDto>>($"/api/chats/{chat.Id}/messages")).Items[^1];
+
+        // The chat list and history pages read the store by different paths; every field must agree.
+        Assert.Equal(newest, listed.LastMessage);
+        Assert.Equal((last.Id, ReceiptStatus.Read, file.Id, "okapi-1"), (newest.Id, newest.Status, newest.File?.Id, newest.ClientMessageId));
+    }
+
+    [Fact]
     public async Task A_file_from_another_chat_cannot_be_attached()
     {
         var (alice, bob, chat) = await PairAsync();

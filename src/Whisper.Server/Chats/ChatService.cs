@@ -14,20 +14,8 @@ public sealed class ChatService(WhisperDbContext db, ChatViews views, ChatNotifi
     private int MaxGroupMembers => options.Value.Chats.MaxGroupMembers;
 
     /// <summary>The caller's chats, most recent activity first; <paramref name="before"/> is the last seen <c>updatedAt</c>.</summary>
-    public async Task<Page<ChatDto>> ListAsync(Guid callerId, int? limit, DateTime? before, CancellationToken cancellationToken)
-    {
-        var take = Limits.Clamp(limit, 30, 100);
-        var query = db.Chats.AsNoTracking().Where(c => c.Members.Any(m => m.UserId == callerId));
-        if (before is { } cursor)
-        {
-            var utc = cursor.ToUniversalTime();
-            query = query.Where(c => c.UpdatedAt < utc);
-        }
-
-        var chats = await query.OrderByDescending(c => c.UpdatedAt).ThenByDescending(c => c.Id).Take(take + 1).ToListAsync(cancellationToken);
-        var page = Page<Chat>.FromOverfetch(chats, take);
-        return new Page<ChatDto>(await views.ForAsync(callerId, page.Items, cancellationToken), page.HasMore);
-    }
+    public Task<Page<ChatDto>> ListAsync(Guid callerId, int? limit, DateTime? before, CancellationToken cancellationToken) =>
+        views.PageAsync(callerId, Limits.Clamp(limit, 30, 100), before?.ToUniversalTime(), cancellationToken);
 
     public async Task<Result<ChatDto>> GetAsync(Guid callerId, Guid chatId, CancellationToken cancellationToken)
     {

@@ -1,4 +1,8 @@
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
+using Whisper.Server.Common;
 using Whisper.Server.Data;
 using Whisper.Server.Messages;
 using Whisper.Server.Receipts;
@@ -8,10 +12,63 @@ namespace Whisper.Server.Chats;
 
 /// <summary>
 /// Builds <see cref="ChatDto"/>s, which differ by viewer (name of a direct chat, role, unread count),
-/// with a fixed number of queries however many chats or viewers.
+/// with a fixed number of statements however many chats or viewers.
 /// </summary>
+/// <remarks>
+/// The chat list is the most frequent request after history pages, so it reads as they do
+/// (<see cref="MessagePages"/>): plain SQL on one connection open, the same on SQLite and PostgreSQL, with
+/// parameters bound through EF's type mapping. Through EF each of its four queries opened and closed the
+/// connection and materialised its rows through the query pipeline (docs/BENCHMARKS.md, seventh round).
+/// </remarks>
 public sealed class ChatViews(WhisperDbContext db)
 {
+    private const string ChatsOfViewer = """
+        SELECT c."Id", c."Type", c."Name", c."AvatarFileId", c."DirectKey", c."CreatedById", c."CreatedAt", c."UpdatedAt", c."LastSeq"
+        FROM "ChatMembers" AS me
+        JOIN "Chats" AS c ON c."Id" = me."ChatId"
+        WHERE me."UserId" = @viewer
+        """;
+
+    private const string UpdatedBefore = "\nAND c.\"UpdatedAt\" < @before";
+
+    private const string NewestFirst = "\nORDER BY c.\"UpdatedAt\" DESC, c.\"Id\" DESC\nLIMIT @take";
+
+    private const string MembersOfChats = """
+        SELECT m."ChatId", m."UserId", m."Role", m."JoinedAt", m."JoinedSeq", m."DeliveredSeq", m."ReadSeq",
+            u."UserName", u."DisplayName", u."AvatarFileId"
+        FROM "ChatMembers" AS m
+        JOIN "Users" AS u ON u."Id" = m."UserId"
+        WHERE m."ChatId" IN ({0})
+        ORDER BY m."JoinedAt", m."UserId"
+        """;
+
+    private const string LastMessagesOfChats = "SELECT " + MessagePages.MessageColumns + ", c.\"Id\"\n" + """
+        FROM "Chats" AS c
+        JOIN "Messages" AS m ON m."ChatId" = c."Id" AND m."Seq" = c."LastSeq"
+        LEFT JOIN "Files" AS f ON f."Id" = m."FileId"
+        WHERE c."Id" IN ({0})
+        """;
+
+    /// <summary>
+    /// Seqs are gap-free, so the messages after the read watermark number LastSeq - ReadSeq; of those, the reader's
+    /// own and the deleted ones are not unread. Both are counted by index, so the cost does not grow with the number
+    /// of unread messages.
+    /// </summary>
+    private const string UnreadInChats = """
+        SELECT r."ChatId", r."UserId", c."LastSeq" - r."ReadSeq"
+            - (SELECT COUNT(*) FROM "Messages" AS m
+               WHERE m."ChatId" = r."ChatId" AND m."SenderId" = r."UserId" AND m."Seq" > r."ReadSeq")
+            - (SELECT COUNT(*) FROM "Messages" AS m
+               WHERE m."ChatId" = r."ChatId" AND m."DeletedAt" IS NOT NULL AND m."Seq" > r."ReadSeq" AND m."SenderId" <> r."UserId")
+        FROM "ChatMembers" AS r
+        JOIN "Chats" AS c ON c."Id" = r."ChatId"
+        WHERE r."ChatId" IN ({0})
+        """;
+
+    private const string OfViewer = "\nAND r.\"UserId\" = @viewer";
+
+    private IRelationalTypeMappingSource? mappings;
+
     public async Task<ChatDto> ForAsync(Guid viewerId, Chat chat, CancellationToken cancellationToken) =>
         (await ForAsync(viewerId, [chat], cancellationToken))[0];
 
@@ -25,65 +82,136 @@ public sealed class ChatViews(WhisperDbContext db)
     public async Task<IReadOnlyDictionary<Guid, ChatDto>> ForMembersAsync(Chat chat, CancellationToken cancellationToken)
     {
         var data = await LoadAsync([chat.Id], viewerId: null, cancellationToken);
-        return data.Members[chat.Id].ToDictionary(m => m.Member.UserId, m => Compose(chat, m.Member.UserId, data));
+        return data.Members[chat.Id].ToDictionary(m => m.UserId, m => Compose(chat, m.UserId, data));
     }
 
-    private sealed record MemberRow(ChatMember Member, string UserName, string DisplayName, Guid? AvatarFileId);
+    /// <summary>
+    /// A page of the viewer's chats, the most recent activity first: those last active before <paramref name="before"/>
+    /// (UTC), if given.
+    /// </summary>
+    public async Task<Page<ChatDto>> PageAsync(Guid viewerId, int take, DateTime? before, CancellationToken cancellationToken)
+    {
+        // Opened once for all the statements: the nested opens and closes in LoadAsync only count.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var chats = new List<Chat>(take + 1);
+            await using (var command = db.CreatePlainCommand(ChatsOfViewer + (before is null ? "" : UpdatedBefore) + NewestFirst))
+            {
+                command.AddStored(Mappings, "@viewer", viewerId);
+                command.AddStored(Mappings, "@take", take + 1);
+                if (before is { } cursor)
+                {
+                    command.AddStored(Mappings, "@before", cursor);
+                }
+
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    chats.Add(ReadChat(reader));
+                }
+            }
+
+            var page = Page<Chat>.FromOverfetch(chats, take);
+            return new Page<ChatDto>(await ForAsync(viewerId, page.Items, cancellationToken), page.HasMore);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private sealed record MemberRow(Guid ChatId, Guid UserId, ChatRole Role, DateTime JoinedAt, Watermark Watermark,
+        string UserName, string DisplayName, Guid? AvatarFileId);
 
     private sealed record Loaded(ILookup<Guid, MemberRow> Members, Dictionary<Guid, Message> LastMessages, Dictionary<(Guid ChatId, Guid UserId), int> Unread);
 
     /// <param name="viewerId">Whose unread counts to count; null for every member's.</param>
     private async Task<Loaded> LoadAsync(List<Guid> chatIds, Guid? viewerId, CancellationToken cancellationToken)
     {
-        var members = await MembersOf(db, chatIds).ToListAsync(cancellationToken);
-        var lastMessages = (await LastMessagesOf(db, chatIds).ToListAsync(cancellationToken)).ToDictionary(m => m.ChatId);
-        var unread = (await UnreadOf(db, chatIds, viewerId).ToListAsync(cancellationToken)).ToDictionary(x => (x.ChatId, x.UserId), x => (int)x.Count);
-        return new Loaded(members.ToLookup(m => m.Member.ChatId), lastMessages, unread);
+        var members = new List<MemberRow>();
+        var lastMessages = new Dictionary<Guid, Message>(chatIds.Count);
+        var unread = new Dictionary<(Guid ChatId, Guid UserId), int>();
+        if (chatIds.Count == 0)
+        {
+            return new Loaded(members.ToLookup(m => m.ChatId), lastMessages, unread);
+        }
+
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using (var command = ForChats(MembersOfChats, chatIds))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var userId = reader.GetGuid(1);
+                    members.Add(new MemberRow(
+                        reader.GetGuid(0), userId, Enum.Parse<ChatRole>(reader.GetString(2)), reader.GetUtc(3),
+                        new Watermark(userId, reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6)),
+                        reader.GetString(7), reader.GetString(8), reader.GetGuidOrNull(9)));
+                }
+            }
+
+            await using (var command = ForChats(LastMessagesOfChats, chatIds))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var chatId = reader.GetGuid(19);
+                    lastMessages[chatId] = MessagePages.ReadMessage(reader, chatId);
+                }
+            }
+
+            await using (var command = ForChats(UnreadInChats + (viewerId is null ? "" : OfViewer), chatIds))
+            {
+                if (viewerId is { } viewer)
+                {
+                    command.AddStored(Mappings, "@viewer", viewer);
+                }
+
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    unread[(reader.GetGuid(0), reader.GetGuid(1))] = checked((int)reader.GetInt64(2));
+                }
+            }
+
+            return new Loaded(members.ToLookup(m => m.ChatId), lastMessages, unread);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
-    // The chat list is the most frequent request after history pages, so its queries are compiled once rather
-    // than translated per call (the translation cache still walked and partly compiled each query's tree).
+    /// <summary>The statement with its <c>IN ({0})</c> bound to the chats' ids.</summary>
+    private DbCommand ForChats(string sql, List<Guid> chatIds)
+    {
+        var command = db.CreatePlainCommand("");
+        command.CommandText = string.Format(sql, command.AddStoredList(Mappings, "chat", chatIds));
+        return command;
+    }
 
-    private static readonly Func<WhisperDbContext, List<Guid>, IAsyncEnumerable<MemberRow>> MembersOf =
-        EF.CompileAsyncQuery((WhisperDbContext db, List<Guid> chatIds) =>
-            db.ChatMembers.AsNoTracking()
-                .Where(m => chatIds.Contains(m.ChatId))
-                .OrderBy(m => m.JoinedAt)
-                .Select(m => new MemberRow(m, m.User!.UserName, m.User.DisplayName, m.User.AvatarFileId)));
+    private IRelationalTypeMappingSource Mappings => mappings ??= db.GetService<IRelationalTypeMappingSource>();
 
-    private static readonly Func<WhisperDbContext, List<Guid>, IAsyncEnumerable<Message>> LastMessagesOf =
-        EF.CompileAsyncQuery((WhisperDbContext db, List<Guid> chatIds) =>
-            (from chat in db.Chats
-             where chatIds.Contains(chat.Id)
-             join message in db.Messages on new { ChatId = chat.Id, Seq = chat.LastSeq } equals new { message.ChatId, message.Seq }
-             select message)
-            .AsNoTracking()
-            .Select(MessageQueries.WithFile));
-
-    /// <summary>
-    /// Seqs are gap-free, so the messages after the read watermark number LastSeq - ReadSeq; of those, the reader's
-    /// own and the deleted ones are not unread. Both are found by index, so the cost does not grow with the number
-    /// of unread messages.
-    /// </summary>
-    private static readonly Func<WhisperDbContext, List<Guid>, Guid?, IAsyncEnumerable<UnreadRow>> UnreadOf =
-        EF.CompileAsyncQuery((WhisperDbContext db, List<Guid> chatIds, Guid? viewerId) =>
-            from reader in db.ChatMembers
-            where chatIds.Contains(reader.ChatId) && (viewerId == null || reader.UserId == viewerId)
-            join chat in db.Chats on reader.ChatId equals chat.Id
-            select new UnreadRow(
-                reader.ChatId,
-                reader.UserId,
-                chat.LastSeq - reader.ReadSeq
-                    - db.Messages.Count(m => m.ChatId == reader.ChatId && m.SenderId == reader.UserId && m.Seq > reader.ReadSeq)
-                    - db.Messages.Count(m => m.ChatId == reader.ChatId && m.DeletedAt != null && m.Seq > reader.ReadSeq && m.SenderId != reader.UserId)));
-
-    private sealed record UnreadRow(Guid ChatId, Guid UserId, long Count);
+    private static Chat ReadChat(DbDataReader reader) => new()
+    {
+        Id = reader.GetGuid(0),
+        Type = Enum.Parse<ChatType>(reader.GetString(1)),
+        Name = reader.GetStringOrNull(2),
+        AvatarFileId = reader.GetGuidOrNull(3),
+        DirectKey = reader.GetStringOrNull(4),
+        CreatedById = reader.GetGuid(5),
+        CreatedAt = reader.GetUtc(6),
+        UpdatedAt = reader.GetUtc(7),
+        LastSeq = reader.GetInt64(8),
+    };
 
     private static ChatDto Compose(Chat chat, Guid viewerId, Loaded data)
     {
         var members = data.Members[chat.Id].ToList();
-        var watermarks = members.Select(m => Watermark.Of(m.Member)).ToList();
-        var other = chat.Type == ChatType.Direct ? members.FirstOrDefault(m => m.Member.UserId != viewerId) : null;
+        var other = chat.Type == ChatType.Direct ? members.FirstOrDefault(m => m.UserId != viewerId) : null;
         return new ChatDto(
             chat.Id,
             chat.Type,
@@ -93,9 +221,8 @@ public sealed class ChatViews(WhisperDbContext db)
             chat.UpdatedAt,
             chat.LastSeq,
             data.Unread.GetValueOrDefault((chat.Id, viewerId)),
-            data.LastMessages.TryGetValue(chat.Id, out var last) ? MessageDto.From(last, watermarks) : null,
-            members.FirstOrDefault(m => m.Member.UserId == viewerId)?.Member.Role ?? ChatRole.Member,
-            members.Select(m => new ChatMemberDto(
-                m.Member.UserId, m.UserName, m.DisplayName, Avatars.UrlOf(m.AvatarFileId), m.Member.Role, m.Member.JoinedAt)).ToList());
+            data.LastMessages.TryGetValue(chat.Id, out var last) ? MessageDto.From(last, members.Select(m => m.Watermark)) : null,
+            members.FirstOrDefault(m => m.UserId == viewerId)?.Role ?? ChatRole.Member,
+            members.Select(m => new ChatMemberDto(m.UserId, m.UserName, m.DisplayName, Avatars.UrlOf(m.AvatarFileId), m.Role, m.JoinedAt)).ToList());
     }
 }

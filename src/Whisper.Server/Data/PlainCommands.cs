@@ -6,7 +6,7 @@ namespace Whisper.Server.Data;
 
 /// <summary>
 /// Plain ADO.NET commands on a context's connection, for the hot paths that skip EF's query and update pipelines
-/// (<see cref="Messages.MessagePages"/>, <see cref="StatementBatch"/>).
+/// (<see cref="Messages.MessagePages"/>, <see cref="Chats.ChatViews"/>, <see cref="StatementBatch"/>).
 /// </summary>
 internal static class PlainCommands
 {
@@ -36,4 +36,26 @@ internal static class PlainCommands
 
         command.Parameters.Add(mappings.GetMapping(value.GetType()).CreateParameter(command, name, value));
     }
+
+    /// <summary>Adds <c>@{prefix}0, @{prefix}1, ...</c> bound to the values, and answers them as a list for an <c>IN (...)</c>.</summary>
+    public static string AddStoredList<T>(this DbCommand command, IRelationalTypeMappingSource mappings, string prefix, IReadOnlyList<T> values)
+    {
+        var names = new string[values.Count];
+        for (var i = 0; i < values.Count; i++)
+        {
+            names[i] = $"@{prefix}{i}";
+            command.AddStored(mappings, names[i], values[i]);
+        }
+
+        return string.Join(", ", names);
+    }
+
+    // Stored as UTC on both providers; SQLite hands it back unspecified (as WhisperDbContext's converter says).
+    public static DateTime GetUtc(this DbDataReader reader, int ordinal) => DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);
+
+    public static DateTime? GetUtcOrNull(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetUtc(ordinal);
+
+    public static Guid? GetGuidOrNull(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetGuid(ordinal);
+
+    public static string? GetStringOrNull(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 }

@@ -19,10 +19,14 @@ namespace Whisper.Server.Messages;
 /// </remarks>
 public sealed class MessagePages(WhisperDbContext db)
 {
-    private const string Columns = """
-        SELECT m."Id", m."Seq", m."SenderId", m."Type", m."Content", m."FileId", m."ReplyToId", m."ClientMessageId",
+    /// <summary>A message's columns (<c>m</c>) and its file's (<c>f</c>), as <see cref="ReadMessage"/> reads them (ordinals 0 to 18).</summary>
+    internal const string MessageColumns = """
+        m."Id", m."Seq", m."SenderId", m."Type", m."Content", m."FileId", m."ReplyToId", m."ClientMessageId",
             m."CreatedAt", m."EditedAt", m."DeletedAt",
             f."UploaderId", f."Name", f."ContentType", f."Size", f."StorageKey", f."Sha256", f."CreatedAt", f."DeletedAt"
+        """;
+
+    private const string Columns = "SELECT " + MessageColumns + "\n" + """
         FROM "Messages" AS m
         LEFT JOIN "Files" AS f ON f."Id" = m."FileId"
         WHERE m."ChatId" = @chat AND m."Seq" > @after AND m."Seq" < @before
@@ -101,7 +105,8 @@ public sealed class MessagePages(WhisperDbContext db)
 
     private IRelationalTypeMappingSource Mappings => mappings ??= db.GetService<IRelationalTypeMappingSource>();
 
-    private static Message ReadMessage(DbDataReader reader, Guid chatId)
+    /// <summary>The message, with its file, of the reader's row of <see cref="MessageColumns"/>.</summary>
+    internal static Message ReadMessage(DbDataReader reader, Guid chatId)
     {
         var message = new Message
         {
@@ -110,13 +115,13 @@ public sealed class MessagePages(WhisperDbContext db)
             Seq = reader.GetInt64(1),
             SenderId = reader.GetGuid(2),
             Type = Enum.Parse<MessageType>(reader.GetString(3)),
-            Content = reader.IsDBNull(4) ? null : reader.GetString(4),
-            FileId = reader.IsDBNull(5) ? null : reader.GetGuid(5),
-            ReplyToId = reader.IsDBNull(6) ? null : reader.GetGuid(6),
-            ClientMessageId = reader.IsDBNull(7) ? null : reader.GetString(7),
-            CreatedAt = Utc(reader, 8)!.Value,
-            EditedAt = Utc(reader, 9),
-            DeletedAt = Utc(reader, 10),
+            Content = reader.GetStringOrNull(4),
+            FileId = reader.GetGuidOrNull(5),
+            ReplyToId = reader.GetGuidOrNull(6),
+            ClientMessageId = reader.GetStringOrNull(7),
+            CreatedAt = reader.GetUtc(8),
+            EditedAt = reader.GetUtcOrNull(9),
+            DeletedAt = reader.GetUtcOrNull(10),
         };
         if (message.FileId is { } fileId && !reader.IsDBNull(11))
         {
@@ -130,15 +135,11 @@ public sealed class MessagePages(WhisperDbContext db)
                 Size = reader.GetInt64(14),
                 StorageKey = reader.GetString(15),
                 Sha256 = reader.GetString(16),
-                CreatedAt = Utc(reader, 17)!.Value,
-                DeletedAt = Utc(reader, 18),
+                CreatedAt = reader.GetUtc(17),
+                DeletedAt = reader.GetUtcOrNull(18),
             };
         }
 
         return message;
     }
-
-    // Stored as UTC on both providers; SQLite hands it back unspecified (as WhisperDbContext's converter says).
-    private static DateTime? Utc(DbDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);
 }
