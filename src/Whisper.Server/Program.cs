@@ -35,6 +35,7 @@ await app.PrepareWhisperDataAsync();
 app.UseSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseProblemsForUnsatisfiableRanges();
 app.UseKnownRequestCharsets();
 app.UseDefaultFiles();
 app.UseStaticFiles();

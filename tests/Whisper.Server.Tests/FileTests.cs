@@ -122,6 +122,22 @@ public sealed class FileTests(SharedServer server)
     }
 
     [Fact]
+    public async Task A_range_beyond_the_file_is_a_416_problem_that_is_neither_cached_nor_a_download()
+    {
+        var (alice, bob, chat) = await PairAsync();
+        var file = await (await UploadAsync(alice, chat.Id, Png, "clip.png", "image/png")).ReadAsync<FileDto>();
+
+        var request = new HttpRequestMessage(HttpMethod.Get, file.Url);
+        request.Headers.Range = new RangeHeaderValue(999_999_999, null);
+        var beyond = await bob.Http.SendAsync(request);
+
+        await beyond.ShouldBeProblem(HttpStatusCode.RequestedRangeNotSatisfiable);
+        Assert.Equal($"bytes */{Png.Length}", beyond.Content.Headers.ContentRange?.ToString());
+        Assert.Null(beyond.Content.Headers.ContentDisposition);
+        Assert.Null(beyond.Headers.CacheControl);
+    }
+
+    [Fact]
     public async Task A_file_larger_than_one_upload_part_round_trips_with_ranges_in_every_part()
     {
         var (alice, bob, chat) = await PairAsync();

@@ -146,11 +146,21 @@ public static class FilesApi
         }
 
         var content = opened.Value!;
-        var headers = http.Response.Headers;
-        headers.XContentTypeOptions = "nosniff";
-        headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
-        headers.CacheControl = "private, max-age=31536000, immutable";
-        headers.ContentDisposition = disposition.ToString();
+        var response = http.Response;
+        response.Headers.XContentTypeOptions = "nosniff";
+        response.Headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
+        response.OnStarting(() =>
+        {
+            // Only answers that carry or confirm the bytes describe them: a 416 for a range beyond the file must
+            // neither be cached for a year as this URL's answer nor offered as a download.
+            if (response.StatusCode is StatusCodes.Status200OK or StatusCodes.Status206PartialContent or StatusCodes.Status304NotModified)
+            {
+                response.Headers.CacheControl = "private, max-age=31536000, immutable";
+                response.Headers.ContentDisposition = disposition.ToString();
+            }
+
+            return Task.CompletedTask;
+        });
         return TypedResults.Stream(
             content,
             file.ContentType,

@@ -92,3 +92,23 @@ public static class RequestCharsets
         }
     }
 }
+
+public static class RangeProblems
+{
+    /// <summary>
+    /// The framework's file results answer a Range beyond the file with an empty 416 that keeps the file's
+    /// Content-Type, which status code pages leave alone: a client got a bare status typed as, say, an image.
+    /// Clearing the type and the zero length lets <c>UseStatusCodePages</c>, which must come before this, write the
+    /// problem as for any other error. The <c>Content-Range: bytes */length</c> the framework set stays.
+    /// </summary>
+    public static IApplicationBuilder UseProblemsForUnsatisfiableRanges(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        await next(context);
+        var response = context.Response;
+        if (response.StatusCode == StatusCodes.Status416RangeNotSatisfiable && !response.HasStarted && response.ContentLength is null or 0)
+        {
+            response.ContentType = null;
+            response.ContentLength = null;
+        }
+    });
+}
