@@ -95,7 +95,7 @@ public sealed class ChatViews(WhisperDbContext db)
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            var chats = new List<Chat>(take + 1);
+            List<Chat> chats;
             await using (var command = db.CreatePlainCommand(ChatsOfViewer + (before is null ? "" : UpdatedBefore) + NewestFirst))
             {
                 command.AddStored(Mappings, "@viewer", viewerId);
@@ -105,11 +105,7 @@ public sealed class ChatViews(WhisperDbContext db)
                     command.AddStored(Mappings, "@before", cursor);
                 }
 
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    chats.Add(ReadChat(reader));
-                }
+                chats = await command.ReadRowsAsync(ReadChat, cancellationToken, take + 1);
             }
 
             var page = Page<Chat>.FromOverfetch(chats, take);
@@ -129,40 +125,27 @@ public sealed class ChatViews(WhisperDbContext db)
     /// <param name="viewerId">Whose unread counts to count; null for every member's.</param>
     private async Task<Loaded> LoadAsync(List<Guid> chatIds, Guid? viewerId, CancellationToken cancellationToken)
     {
-        var members = new List<MemberRow>();
-        var lastMessages = new Dictionary<Guid, Message>(chatIds.Count);
-        var unread = new Dictionary<(Guid ChatId, Guid UserId), int>();
         if (chatIds.Count == 0)
         {
-            return new Loaded(members.ToLookup(m => m.ChatId), lastMessages, unread);
+            return new Loaded(Array.Empty<MemberRow>().ToLookup(m => m.ChatId), [], []);
         }
 
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
+            List<MemberRow> members;
             await using (var command = ForChats(MembersOfChats, chatIds))
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    var userId = reader.GetGuid(1);
-                    members.Add(new MemberRow(
-                        reader.GetGuid(0), userId, Enum.Parse<ChatRole>(reader.GetString(2)), reader.GetUtc(3),
-                        new Watermark(userId, reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6)),
-                        reader.GetString(7), reader.GetString(8), reader.GetGuidOrNull(9)));
-                }
+                members = await command.ReadRowsAsync(ReadMember, cancellationToken);
             }
 
+            List<Message> lastMessages;
             await using (var command = ForChats(LastMessagesOfChats, chatIds))
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    var chatId = reader.GetGuid(19);
-                    lastMessages[chatId] = MessagePages.ReadMessage(reader, chatId);
-                }
+                lastMessages = await command.ReadRowsAsync(reader => MessagePages.ReadMessage(reader, chatId: reader.GetGuid(19)), cancellationToken);
             }
 
+            List<((Guid ChatId, Guid UserId) Reader, int Count)> unread;
             await using (var command = ForChats(UnreadInChats + (viewerId is null ? "" : OfViewer), chatIds))
             {
                 if (viewerId is { } viewer)
@@ -170,14 +153,11 @@ public sealed class ChatViews(WhisperDbContext db)
                     command.AddStored(Mappings, "@viewer", viewer);
                 }
 
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    unread[(reader.GetGuid(0), reader.GetGuid(1))] = checked((int)reader.GetInt64(2));
-                }
+                unread = await command.ReadRowsAsync(reader => ((reader.GetGuid(0), reader.GetGuid(1)), checked((int)reader.GetInt64(2))), cancellationToken);
             }
 
-            return new Loaded(members.ToLookup(m => m.ChatId), lastMessages, unread);
+            return new Loaded(
+                members.ToLookup(m => m.ChatId), lastMessages.ToDictionary(m => m.ChatId), unread.ToDictionary(u => u.Reader, u => u.Count));
         }
         finally
         {
@@ -194,6 +174,15 @@ public sealed class ChatViews(WhisperDbContext db)
     }
 
     private IRelationalTypeMappingSource Mappings => mappings ??= db.GetService<IRelationalTypeMappingSource>();
+
+    private static MemberRow ReadMember(DbDataReader reader)
+    {
+        var userId = reader.GetGuid(1);
+        return new MemberRow(
+            reader.GetGuid(0), userId, Enum.Parse<ChatRole>(reader.GetString(2)), reader.GetUtc(3),
+            new Watermark(userId, reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6)),
+            reader.GetString(7), reader.GetString(8), reader.GetGuidOrNull(9));
+    }
 
     private static Chat ReadChat(DbDataReader reader) => new()
     {

@@ -50,6 +50,20 @@ internal static class PlainCommands
         return string.Join(", ", names);
     }
 
+    /// <summary>Runs the command and reads each row it returns with <paramref name="read"/>.</summary>
+    public static async Task<List<T>> ReadRowsAsync<T>(
+        this DbCommand command, Func<DbDataReader, T> read, CancellationToken cancellationToken, int expectedRows = 0)
+    {
+        var rows = new List<T>(expectedRows);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
     // Stored as UTC on both providers; SQLite hands it back unspecified (as WhisperDbContext's converter says).
     public static DateTime GetUtc(this DbDataReader reader, int ordinal) => DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);
 

@@ -49,20 +49,16 @@ public sealed class MessagePages(WhisperDbContext db)
     public async Task<(List<Message> Messages, List<Watermark> Members)> ReadAsync(
         Guid chatId, long after, long before, int take, bool newestFirst, CancellationToken cancellationToken)
     {
-        var messages = new List<Message>(take);
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
+            List<Message> messages;
             await using (var command = Command(newestFirst ? NewestFirst : OldestFirst, chatId))
             {
                 command.AddStored(Mappings, "@after", after);
                 command.AddStored(Mappings, "@before", before);
                 command.AddStored(Mappings, "@take", take);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    messages.Add(ReadMessage(reader, chatId));
-                }
+                messages = await command.ReadRowsAsync(reader => ReadMessage(reader, chatId), cancellationToken, take);
             }
 
             return (messages, messages.Count == 0 ? [] : await WatermarksAsync(chatId, cancellationToken));
@@ -76,19 +72,13 @@ public sealed class MessagePages(WhisperDbContext db)
     /// <summary>The chat's members' watermarks, which every message's status is computed from.</summary>
     public async Task<List<Watermark>> WatermarksAsync(Guid chatId, CancellationToken cancellationToken)
     {
-        var members = new List<Watermark>();
         // Nested in ReadAsync's open, this open and close only count: the connection stays open for both.
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
             await using var command = Command(Watermarks, chatId);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                members.Add(new Watermark(reader.GetGuid(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
-            }
-
-            return members;
+            return await command.ReadRowsAsync(
+                reader => new Watermark(reader.GetGuid(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)), cancellationToken);
         }
         finally
         {
