@@ -66,7 +66,7 @@ if $quick; then
   bench --label "SQLite (smoke run)" --users 20 --chat-size 10 --rates 20 --seconds 2 --warm-up 0
   bench --label "SQLite (smoke run)" --workload history --users 5 --history 500 --seconds 1 --warm-up 1
   bench --label "SQLite (smoke run)" --workload connections --users 5 --steps 50
-  bench --label "SQLite (smoke run)" --workload receipts --users 10 --rates 50 --warm-up 1
+  bench --label "SQLite (smoke run)" --workload receipts --users 10 --rates 50 --seconds 2 --warm-up 1
   stop_server
   start_relay
   bench --label "smoke run" --workload relay --users 20 --chat-size 10 --rates 20 --seconds 2 --warm-up 0 --csv "$services_dir/figures.csv"

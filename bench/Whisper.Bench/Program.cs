@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Whisper.Bench;
 
 // Drives a running Whisper server through its real protocol and reports what users would feel.
@@ -42,18 +41,17 @@ root.SetAction(async (parse, cancellationToken) =>
         await using var receipts = new ReceiptsWorkload(new Uri(parse.GetValue(server)!), parse.GetValue(users), parse.GetValue(serverPid));
         await receipts.SetUpAsync(cancellationToken);
         var offeredMarks = parse.GetValue(rates)!.Split(',').Select(int.Parse).ToList();
-        // Rounds at the lowest rate, unmeasured, until the warm-up time has passed: the first marks otherwise
-        // pay for the JIT and, on PostgreSQL, for opening the pool's connections.
-        var warmingUp = Stopwatch.StartNew();
-        while (warmingUp.Elapsed < TimeSpan.FromSeconds(parse.GetValue(warmUp)))
+        // The lowest rate, unmeasured, for the warm-up time: the first marks otherwise pay for the JIT and, on
+        // PostgreSQL, for opening the pool's connections.
+        if (parse.GetValue(warmUp) is > 0 and var markingWarmUp)
         {
-            Console.WriteLine($"warm-up: {(await receipts.RunAsync(offeredMarks.Min(), cancellationToken)).ToRow()}");
+            Console.WriteLine($"warm-up: {(await receipts.RunAsync(offeredMarks.Min(), TimeSpan.FromSeconds(markingWarmUp), cancellationToken)).ToRow()}");
         }
 
         var rounds = new List<LoadResult>();
         foreach (var rate in offeredMarks)
         {
-            rounds.Add(await receipts.RunAsync(rate, cancellationToken));
+            rounds.Add(await receipts.RunAsync(rate, TimeSpan.FromSeconds(parse.GetValue(seconds)), cancellationToken));
             Console.WriteLine(rounds[^1].ToRow());
         }
 

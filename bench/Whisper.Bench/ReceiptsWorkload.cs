@@ -9,8 +9,10 @@ namespace Whisper.Bench;
 /// <summary>
 /// W5: a read-marking storm in one large group. A message arrives; every other member marks it read
 /// (the hub's MarkRead) at an open-loop rate, and each advance reaches the message's sender and the
-/// marker's own connection as a receiptUpdated event (nobody else's messages changed status). Latency
-/// is from the mark call to each of those two events; every event is counted.
+/// marker's own connection as a receiptUpdated event (nobody else's messages changed status). Rounds
+/// follow each other, a new message and its storm, for as long as a rate is offered, so that each rate
+/// is measured over many marks (one round is only <c>members - 1</c> of them). Latency is from the mark
+/// call to each of those two events; every event is counted.
 /// </summary>
 public sealed class ReceiptsWorkload(Uri server, int members, int? serverPid) : IAsyncDisposable
 {
@@ -21,12 +23,15 @@ public sealed class ReceiptsWorkload(Uri server, int members, int? serverPid) : 
 
     private readonly List<HubConnection> connections = [];
     private readonly Dictionary<Guid, int> memberIndex = [];
-    // Keyed by (seq * members + marking member) * members + receiving member.
+    // Keyed by mark number * members + receiving member: one entry per event that arrived.
     private readonly ConcurrentDictionary<long, int> copies = new();
+    // Each round's message seq, and the round of each seq (written before the round's first mark).
+    private readonly ConcurrentDictionary<long, int> roundOfSeq = new();
     private long[] markedAt = [];
-    private long seqOfRound;
     private LongHistogram histogram = new(TimeStamp.Seconds(60), 3);
     private Guid chatId;
+
+    private int MarksPerRound => members - 1;
 
     public async Task SetUpAsync(CancellationToken cancellationToken)
     {
@@ -50,16 +55,21 @@ public sealed class ReceiptsWorkload(Uri server, int members, int? serverPid) : 
 
     private void Received(ReceiptUpdate receipt, int recipient)
     {
-        var seq = Volatile.Read(ref seqOfRound);
-        if (receipt.Status != ReceiptStatus.Read || receipt.Seq != seq || !memberIndex.TryGetValue(receipt.UserId, out var marker)
-            || (recipient != Sender && recipient != marker))
+        if (receipt.Status != ReceiptStatus.Read || !roundOfSeq.TryGetValue(receipt.Seq, out var round) || !memberIndex.TryGetValue(receipt.UserId, out var marker)
+            || marker == Sender || (recipient != Sender && recipient != marker))
         {
             return;
         }
 
-        if (copies.AddOrUpdate((seq * members + marker) * members + recipient, 1, (_, count) => count + 1) == 1)
+        var mark = (long)round * MarksPerRound + marker - 1;
+        if (mark >= markedAt.Length)
         {
-            var latency = Stopwatch.GetTimestamp() - Volatile.Read(ref markedAt[marker]);
+            return;
+        }
+
+        if (copies.AddOrUpdate(mark * members + recipient, 1, (_, count) => count + 1) == 1)
+        {
+            var latency = Stopwatch.GetTimestamp() - Volatile.Read(ref markedAt[mark]);
             lock (histogram)
             {
                 histogram.RecordValue(latency);
@@ -67,30 +77,40 @@ public sealed class ReceiptsWorkload(Uri server, int members, int? serverPid) : 
         }
     }
 
-    /// <summary>One round: a new message, then every member but its sender marks it read, <paramref name="rate"/> marks per second.</summary>
-    public async Task<LoadResult> RunAsync(int rate, CancellationToken cancellationToken)
+    /// <summary>
+    /// Offers <paramref name="rate"/> marks per second for <paramref name="duration"/> (at least one round): each round a
+    /// new message, then every member but its sender marks it read, in turn.
+    /// </summary>
+    public async Task<LoadResult> RunAsync(int rate, TimeSpan duration, CancellationToken cancellationToken)
     {
         copies.Clear();
+        roundOfSeq.Clear();
         histogram = new LongHistogram(TimeStamp.Seconds(60), 3);
-        markedAt = new long[members];
-        var message = await connections[Sender].InvokeAsync<Message>("SendMessage", chatId.ToString(), new NewMessage("read me"), cancellationToken);
-        Volatile.Write(ref seqOfRound, message.Seq);
+        var rounds = Math.Max(1, (int)Math.Ceiling(rate * duration.TotalSeconds / MarksPerRound));
+        markedAt = new long[rounds * MarksPerRound];
         var acknowledged = 0;
         var failed = 0;
         var cpuBefore = ProcessStats.CpuTime(serverPid);
         var clock = Stopwatch.StartNew();
-        var marks = new List<Task>(members - 1);
-        for (var marker = 1; marker < members; marker++)
+        var marks = new List<Task>(markedAt.Length);
+        for (var round = 0; round < rounds; round++)
         {
-            var due = TimeSpan.FromSeconds((double)(marker - 1) / rate);
-            // Read once: time passes between a check and a second read, and a negative wait throws.
-            if (due - clock.Elapsed is { Ticks: > 0 } wait)
+            var message = await connections[Sender].InvokeAsync<Message>("SendMessage", chatId.ToString(), new NewMessage("read me"), cancellationToken);
+            roundOfSeq[message.Seq] = round;
+            for (var marker = 1; marker < members; marker++)
             {
-                await Task.Delay(wait, cancellationToken);
-            }
+                // Open loop over the whole run: mark i leaves at i / rate, whether or not earlier ones were answered.
+                var mark = round * MarksPerRound + marker - 1;
+                var due = TimeSpan.FromSeconds((double)mark / rate);
+                // Read once: time passes between a check and a second read, and a negative wait throws.
+                if (due - clock.Elapsed is { Ticks: > 0 } wait)
+                {
+                    await Task.Delay(wait, cancellationToken);
+                }
 
-            Volatile.Write(ref markedAt[marker], Stopwatch.GetTimestamp());
-            marks.Add(Mark(marker));
+                Volatile.Write(ref markedAt[mark], Stopwatch.GetTimestamp());
+                marks.Add(Mark(marker, message.Seq));
+            }
         }
 
         await Task.WhenAll(marks);
@@ -102,7 +122,7 @@ public sealed class ReceiptsWorkload(Uri server, int members, int? serverPid) : 
         var elapsed = clock.Elapsed;
         var cpu = ProcessStats.CpuTime(serverPid) - cpuBefore;
         return new LoadResult(
-            rate, members - 1, acknowledged, failed,
+            rate, markedAt.Length, acknowledged, failed,
             Deliveries: copies.Count,
             Lost: expected - copies.Count,
             Duplicated: copies.Values.Count(count => count > 1),
@@ -111,14 +131,14 @@ public sealed class ReceiptsWorkload(Uri server, int members, int? serverPid) : 
             ServerCpuPercent: Measure.CpuPercent(cpu, elapsed),
             ServerRssMiB: ProcessStats.RssMiB(serverPid));
 
-        async Task Mark(int marker)
+        async Task Mark(int marker, long seq)
         {
-            // A mark the server never answers counts as failed instead of holding up the round for ever.
+            // A mark the server never answers counts as failed instead of holding up the run for ever.
             using var answerWithin = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             answerWithin.CancelAfter(MarkTimeout);
             try
             {
-                await connections[marker].InvokeAsync("MarkRead", chatId.ToString(), message.Seq, answerWithin.Token);
+                await connections[marker].InvokeAsync("MarkRead", chatId.ToString(), seq, answerWithin.Token);
                 Interlocked.Increment(ref acknowledged);
             }
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
