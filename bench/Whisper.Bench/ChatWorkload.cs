@@ -118,22 +118,22 @@ public sealed record LoadResult(
     public string ToRow() =>
         $"| {OfferedRate:N0} | {DeliveriesPerSecond:N0} | {P50:F1} | {P99:F1} | {P999:F1} | {Sent:N0} | {Acknowledged:N0} | {Lost} | {Duplicated} | {ServerCpuPercent:F0} | {ServerRssMiB:F0} |";
 
-    public static string Table(string title, IEnumerable<LoadResult> results, string offered = "offered msg/s", string delivered = "deliveries/s") =>
+    public static string Table(string title, IEnumerable<LoadResult> results, string rate = "msg/s", string delivered = "deliveries/s") =>
         $"""
 
         ### {title}
 
-        | {offered} | {delivered} | p50 ms | p99 ms | p99.9 ms | sent | acknowledged | lost | duplicated | server CPU % | server RSS MiB |
+        | offered {rate} | {delivered} | p50 ms | p99 ms | p99.9 ms | sent | acknowledged | lost | duplicated | server CPU % | server RSS MiB |
         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
         {string.Join(Environment.NewLine, results.Select(r => r.ToRow()))}
 
-        {Headline(results)}
+        {Headline(results, rate, delivered)}
         """;
 
     /// <summary>The figure the goals are stated in: the most load held with p99 under 100 ms, nothing lost.</summary>
-    private static string Headline(IEnumerable<LoadResult> results) =>
+    private static string Headline(IEnumerable<LoadResult> results, string rate, string delivered) =>
         results.Where(r => r.P99 < 100 && r.Lost == 0 && r.Failed == 0).MaxBy(r => r.OfferedRate) is { } best
-            ? $"Highest offered load with p99 under 100 ms: **{best.OfferedRate:N0} msg/s** ({best.DeliveriesPerSecond:N0} deliveries/s, p99 {best.P99:F1} ms)."
+            ? $"Highest offered load with p99 under 100 ms: **{best.OfferedRate:N0} {rate}** ({best.DeliveriesPerSecond:N0} {delivered}, p99 {best.P99:F1} ms)."
             : "No offered load had p99 under 100 ms.";
 }
 

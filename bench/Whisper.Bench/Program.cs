@@ -55,8 +55,8 @@ root.SetAction(async (parse, cancellationToken) =>
             Console.WriteLine(rounds[^1].ToRow());
         }
 
-        var storm = LoadResult.Table($"W5 read receipts: {parse.GetValue(label)}, one group of {parse.GetValue(users)} members, each marking one message read (MarkRead over the hub)",
-            rounds, offered: "offered marks/s", delivered: "receipt events/s");
+        var storm = LoadResult.Table($"W5 read receipts: {parse.GetValue(label)}, one group of {parse.GetValue(users)} members, each round a new message that every other member marks read (MarkRead over the hub)",
+            rounds, rate: "marks/s", delivered: "receipt events/s");
         Console.WriteLine(storm);
         if (parse.GetValue(output) is { } receiptsFile)
         {
