@@ -6,7 +6,8 @@ namespace Whisper.Server.Data;
 
 /// <summary>
 /// Plain ADO.NET commands on a context's connection, for the hot paths that skip EF's query and update pipelines
-/// (<see cref="Messages.MessagePages"/>, <see cref="Chats.ChatViews"/>, <see cref="StatementBatch"/>).
+/// (<see cref="Messages.MessagePages"/>, <see cref="Chats.ChatViews"/>, <see cref="StatementBatch"/>, a read
+/// receipt's <see cref="Receipts.ReceiptService"/>).
 /// </summary>
 internal static class PlainCommands
 {

@@ -40,7 +40,7 @@ public static class StatementBatch
         await db.Database.OpenConnectionAsync();
         try
         {
-            if (db.Database.IsNpgsql())
+            if (db.IsPostgres)
             {
                 await RunAsOneBatchAsync(db, statements, values);
             }

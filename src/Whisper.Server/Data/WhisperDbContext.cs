@@ -19,6 +19,13 @@ public abstract class WhisperDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<StoredFile> Files => Set<StoredFile>();
     public DbSet<PushSubscription> PushSubscriptions => Set<PushSubscription>();
 
+    /// <summary>
+    /// Whether this is the PostgreSQL store, for the few statements that differ by provider. Known from the type:
+    /// EF's <c>Database.IsNpgsql()</c> compares assembly names, building them on every call, which showed in the
+    /// profile of a read-receipt storm (docs/BENCHMARKS.md, eighth round).
+    /// </summary>
+    public bool IsPostgres => this is PostgresWhisperDbContext;
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(WhisperDbContext).Assembly);
 

@@ -16,7 +16,7 @@ public sealed partial class MessageSearch(WhisperDbContext db, SearchIndexer ind
     public async Task<List<Message>> FindAsync(Guid chatId, string text, long? before, int take, CancellationToken cancellationToken)
     {
         IQueryable<Message> matches;
-        if (db.Database.IsNpgsql())
+        if (db.IsPostgres)
         {
             if (ToTsQuery(text) is not { } tsQuery)
             {

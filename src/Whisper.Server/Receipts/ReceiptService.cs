@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
 using Whisper.Server.Chats;
 using Whisper.Server.Common;
 using Whisper.Server.Data;
@@ -67,17 +69,37 @@ public sealed class ReceiptService(
     /// member. A read mark whose read watermark a concurrent mark moved first may still move the delivered one;
     /// its senders, read from the read watermark up, are then a wider range than needed, never a narrower one.
     /// Plain SQL: the range's lower bound is the member's own watermark, a join that LINQ can only express as an
-    /// APPLY, which SQLite lacks.
+    /// APPLY, which SQLite lacks. A plain command, as <see cref="Messages.MessagePages"/> reads: through EF's
+    /// <c>SqlQuery</c>, a read-receipt storm's profile showed marks still compiling delegates long after warm-up
+    /// (docs/BENCHMARKS.md, eighth round).
     /// </remarks>
-    private Task<List<MarkContextRow>> MarkContextAsync(Guid chatId, Guid userId, long seq, bool read, CancellationToken cancellationToken) =>
-        db.Database.SqlQuery<MarkContextRow>($"""
-            SELECT DISTINCT c."LastSeq", m."SenderId"
-            FROM "ChatMembers" AS cm
-            JOIN "Chats" AS c ON c."Id" = cm."ChatId"
-            LEFT JOIN "Messages" AS m ON m."ChatId" = cm."ChatId" AND m."Seq" <= {seq}
-                AND m."Seq" > CASE WHEN {read} THEN cm."ReadSeq" ELSE cm."DeliveredSeq" END
-            WHERE cm."ChatId" = {chatId} AND cm."UserId" = {userId}
-            """).ToListAsync(cancellationToken);
+    private async Task<List<MarkContextRow>> MarkContextAsync(Guid chatId, Guid userId, long seq, bool read, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = db.CreatePlainCommand(MarkContext);
+            var mappings = db.GetService<IRelationalTypeMappingSource>();
+            command.AddStored(mappings, "@chat", chatId);
+            command.AddStored(mappings, "@user", userId);
+            command.AddStored(mappings, "@seq", seq);
+            command.AddStored(mappings, "@read", read);
+            return await command.ReadRowsAsync(reader => new MarkContextRow(reader.GetInt64(0), reader.GetGuidOrNull(1)), cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private const string MarkContext = """
+        SELECT DISTINCT c."LastSeq", m."SenderId"
+        FROM "ChatMembers" AS cm
+        JOIN "Chats" AS c ON c."Id" = cm."ChatId"
+        LEFT JOIN "Messages" AS m ON m."ChatId" = cm."ChatId" AND m."Seq" <= @seq
+            AND m."Seq" > CASE WHEN @read THEN cm."ReadSeq" ELSE cm."DeliveredSeq" END
+        WHERE cm."ChatId" = @chat AND cm."UserId" = @user
+        """;
 
     private sealed record MarkContextRow(long LastSeq, Guid? SenderId);
 
