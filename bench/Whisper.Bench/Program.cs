@@ -48,22 +48,22 @@ root.SetAction(async (parse, cancellationToken) =>
             Console.WriteLine($"warm-up: {(await receipts.RunAsync(offeredMarks.Min(), TimeSpan.FromSeconds(markingWarmUp), cancellationToken)).ToRow()}");
         }
 
-        var rounds = new List<LoadResult>();
+        var byRate = new List<LoadResult>();
         foreach (var rate in offeredMarks)
         {
-            rounds.Add(await receipts.RunAsync(rate, TimeSpan.FromSeconds(parse.GetValue(seconds)), cancellationToken));
-            Console.WriteLine(rounds[^1].ToRow());
+            byRate.Add(await receipts.RunAsync(rate, TimeSpan.FromSeconds(parse.GetValue(seconds)), cancellationToken));
+            Console.WriteLine(byRate[^1].ToRow());
         }
 
         var storm = LoadResult.Table($"W5 read receipts: {parse.GetValue(label)}, one group of {parse.GetValue(users)} members, each round a new message that every other member marks read (MarkRead over the hub)",
-            rounds, rate: "marks/s", delivered: "receipt events/s");
+            byRate, rate: "marks/s", delivered: "receipt events/s");
         Console.WriteLine(storm);
         if (parse.GetValue(output) is { } receiptsFile)
         {
             await File.AppendAllTextAsync(receiptsFile.FullName, storm + Environment.NewLine, cancellationToken);
         }
 
-        return rounds.All(r => r.Lost == 0 && r.Duplicated == 0) ? 0 : 1;
+        return byRate.All(r => r.Lost == 0 && r.Duplicated == 0) ? 0 : 1;
     }
 
     if (parse.GetValue(workloadName) == "history")
