@@ -61,15 +61,18 @@ public sealed class ReceiptsWorkload(Uri server, int members, int? serverPid) : 
             return;
         }
 
+        // Read once: a late event of the previous run, whose round was looked up before the next run cleared the
+        // rounds, may meet the next run's (shorter) array, and is then not counted.
+        var marked = markedAt;
         var mark = (long)round * MarksPerRound + marker - 1;
-        if (mark >= markedAt.Length)
+        if (mark >= marked.Length)
         {
             return;
         }
 
         if (copies.AddOrUpdate(mark * members + recipient, 1, (_, count) => count + 1) == 1)
         {
-            var latency = Stopwatch.GetTimestamp() - Volatile.Read(ref markedAt[mark]);
+            var latency = Stopwatch.GetTimestamp() - Volatile.Read(ref marked[mark]);
             lock (histogram)
             {
                 histogram.RecordValue(latency);
