@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
 using Whisper.Server.Chats;
 using Whisper.Server.Common;
 using Whisper.Server.Messages;
@@ -66,6 +67,28 @@ public sealed class ReceiptTests(SharedServer server)
         var second = Assert.Single((await alice.GetAsync<MessageStatusDto>($"/api/messages/{m2.Id}/status")).Recipients);
 
         Assert.True(first.ReadAt < second.ReadAt);
+    }
+
+    /// <summary>A read is logged once, as a read; it still tells when it delivered what had not been delivered before.</summary>
+    [Fact]
+    public async Task A_read_is_when_it_delivered_what_no_earlier_mark_had()
+    {
+        var (alice, bob) = (await server.RegisterAsync(), await server.RegisterAsync());
+        var chat = await alice.DirectChatWithAsync(bob);
+        var m1 = await alice.SendAsync(chat.Id, "1");
+        var m2 = await alice.SendAsync(chat.Id, "2");
+        await (await Mark(bob, m1.Id, "delivered")).ShouldBe(HttpStatusCode.OK);
+        var logBefore = await server.QueryStoreAsync(db => db.ReceiptAdvances.CountAsync(a => a.ChatId == chat.Id));
+
+        await (await Mark(bob, m2.Id, "read")).ShouldBe(HttpStatusCode.OK);
+
+        var first = Assert.Single((await alice.GetAsync<MessageStatusDto>($"/api/messages/{m1.Id}/status")).Recipients);
+        var second = Assert.Single((await alice.GetAsync<MessageStatusDto>($"/api/messages/{m2.Id}/status")).Recipients);
+        Assert.True(first.DeliveredAt < first.ReadAt, "m1 was delivered by the earlier mark");
+        Assert.Equal(second.ReadAt, first.ReadAt);
+        Assert.NotNull(second.DeliveredAt);
+        Assert.Equal(second.ReadAt, second.DeliveredAt);
+        Assert.Equal(logBefore + 1, await server.QueryStoreAsync(db => db.ReceiptAdvances.CountAsync(a => a.ChatId == chat.Id)));
     }
 
     [Fact]

@@ -8,6 +8,11 @@ namespace Whisper.Server.Data;
 /// <see cref="ChatMember"/>; this log answers when a given message was delivered to or read by each
 /// recipient: the time of the first advance whose seq reached it.
 /// </summary>
+/// <remarks>
+/// A read that also moves the delivered watermark is logged once, as a read (read implies delivered), so a
+/// message was first delivered at the first entry of either kind that reached it. Logs written before this rule
+/// hold both entries, with the same seq and time, and answer the same.
+/// </remarks>
 public sealed class ReceiptAdvance
 {
     public long Id { get; set; }

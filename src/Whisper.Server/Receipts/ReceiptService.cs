@@ -45,13 +45,12 @@ public sealed class ReceiptService(
         }
 
         var now = time.GetUtcNow().UtcDateTime;
-        var (deliveredMoved, readMoved) = await writer.AdvanceAsync(chatId, callerId, seq, status, now);
-        if (!readMoved && !deliveredMoved)
+        if (await writer.AdvanceAsync(chatId, callerId, seq, status, now) is not { } moved)
         {
             return (ReceiptAdvanced?)null;
         }
 
-        var advanced = new ReceiptAdvanced(chatId, callerId, readMoved ? ReceiptStatus.Read : ReceiptStatus.Delivered, seq, now);
+        var advanced = new ReceiptAdvanced(chatId, callerId, moved, seq, now);
         // Senders who have left are not told.
         var members = await memberships.MembersAsync(chatId, CancellationToken.None);
         notifier.ReceiptUpdated(advanced, rows.Select(row => row.SenderId).OfType<Guid>().Where(members.Contains).ToList());
@@ -66,8 +65,8 @@ public sealed class ReceiptService(
     /// </summary>
     /// <remarks>
     /// One row per sender (one with no sender when the range holds no message), none when the caller is not a
-    /// member. A read mark whose read watermark a concurrent mark moved first may still move the delivered one;
-    /// its senders, read from the read watermark up, are then a wider range than needed, never a narrower one.
+    /// member. Should a concurrent mark move the watermark part of the way first, the senders, read from the
+    /// watermark up before either write, are a wider range than needed, never a narrower one.
     /// Plain SQL: the range's lower bound is the member's own watermark, a join that LINQ can only express as an
     /// APPLY, which SQLite lacks. A plain command, as <see cref="Messages.MessagePages"/> reads: through EF's
     /// <c>SqlQuery</c>, a read-receipt storm's profile showed marks still compiling delegates long after warm-up
@@ -157,8 +156,10 @@ public sealed class ReceiptService(
             .GroupBy(a => new { a.UserId, a.Kind })
             .Select(g => new { g.Key.UserId, g.Key.Kind, At = g.Min(a => a.At) })
             .ToListAsync(cancellationToken);
+        // A read is logged as a read alone, and it delivered what it read: a message was first delivered at the
+        // first entry of either kind that reached it.
         DateTime? FirstTime(Guid userId, ReceiptKind kind) =>
-            firstTimes.Where(t => t.UserId == userId && t.Kind == kind).Select(t => (DateTime?)t.At).FirstOrDefault();
+            firstTimes.Where(t => t.UserId == userId && (t.Kind == kind || t.Kind == ReceiptKind.Read)).Min(t => (DateTime?)t.At);
 
         return new MessageStatusDto(
             messageId,

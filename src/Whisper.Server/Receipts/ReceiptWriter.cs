@@ -19,11 +19,12 @@ public sealed class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWr
 
     /// <summary>
     /// Moves the member's delivered watermark, and for <see cref="ReceiptStatus.Read"/> the read one too, up to
-    /// <paramref name="seq"/>, recording each move in the receipt log; answers which of them moved.
+    /// <paramref name="seq"/>, recording the move in the receipt log; answers the highest status that moved, null when
+    /// the watermark was already there.
     /// </summary>
-    public Task<WatermarksMoved> AdvanceAsync(Guid chatId, Guid userId, long seq, ReceiptStatus status, DateTime at)
+    public Task<ReceiptStatus?> AdvanceAsync(Guid chatId, Guid userId, long seq, ReceiptStatus status, DateTime at)
     {
-        var pending = new Pending(chatId, userId, seq, status, at, new TaskCompletionSource<WatermarksMoved>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(chatId, userId, seq, status, at, new TaskCompletionSource<ReceiptStatus?>(TaskCreationOptions.RunContinuationsAsynchronously));
         Enqueue(pending);
         return pending.Moved.Task;
     }
@@ -35,7 +36,7 @@ public sealed class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWr
             var moved = await StoreBatchAsync(batch);
             foreach (var pending in batch)
             {
-                pending.Moved.TrySetResult(moved[pending]);
+                pending.Moved.TrySetResult(moved[pending] ? pending.Status : null);
             }
         }
         catch (Exception exception)
@@ -47,63 +48,61 @@ public sealed class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWr
     protected override void Fail(Pending pending, Exception exception) => pending.Moved.TrySetException(exception);
 
     /// <summary>
-    /// Each watermark to move is one conditional update, answering whether it moved, and one insert into the receipt
-    /// log that finds the member row only if that update left the advance's own seq and time on it. All of them go to
-    /// the database together, in one transaction: on PostgreSQL one round trip, its commit included
+    /// Each advance is one conditional update, answering whether it moved, and one insert into the receipt log that
+    /// finds the member row only if that update left the advance's own seq and time there. All of them go to the
+    /// database together, in one transaction: on PostgreSQL one round trip, its commit included
     /// (<see cref="StatementBatch"/>).
     /// </summary>
-    private async Task<Dictionary<Pending, WatermarksMoved>> StoreBatchAsync(List<Pending> batch)
+    private async Task<Dictionary<Pending, bool>> StoreBatchAsync(List<Pending> batch)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
         var advances = batch.OrderBy(p => p.ChatId).ThenBy(p => p.UserId).ToList();
-        var moves = advances
-            .SelectMany(advance => advance.Status == ReceiptStatus.Read
-                ? new[] { (Advance: advance, Kind: ReceiptKind.Delivered), (Advance: advance, Kind: ReceiptKind.Read) }
-                : [(Advance: advance, Kind: ReceiptKind.Delivered)])
-            .ToList();
         var answers = await db.RunInOneTransactionAsync(
-            moves.SelectMany(move => new[] { MoveStatement(move.Advance, move.Kind), LogStatement(move.Advance, move.Kind) }).ToList());
-        // Every move's update answers first, its log insert second. A pending write is a record holding its
+            advances.SelectMany(advance => new[] { MoveStatement(advance), LogStatement(advance) }).ToList());
+        // Every advance's update answers first, its log insert second. A pending write is a record holding its
         // own completion source, so no two compare equal.
-        var made = moves.Where((_, i) => answers[2 * i] is not null).ToHashSet();
-        return advances.ToDictionary(
-            advance => advance,
-            advance => new WatermarksMoved(made.Contains((advance, ReceiptKind.Delivered)), made.Contains((advance, ReceiptKind.Read))));
+        return advances.Select((advance, i) => (advance, moved: answers[2 * i] is not null)).ToDictionary(a => a.advance, a => a.moved);
     }
 
-    /// <summary>Moves one watermark up to the advance's seq if it is lower; returns a row only when it moved.</summary>
-    private static FormattableString MoveStatement(Pending advance, ReceiptKind kind) => kind == ReceiptKind.Delivered
+    /// <summary>
+    /// Moves the advance's watermark up to its seq if it is lower; returns a row only when it moved. A read moves the
+    /// delivered watermark in the same update, where that is lower too: read implies delivered, and since the read
+    /// watermark is never above the delivered one, a read that does not move leaves the delivered one as it is.
+    /// </summary>
+    private static FormattableString MoveStatement(Pending advance) => advance.Status == ReceiptStatus.Read
         ? (FormattableString)$"""
-            UPDATE "ChatMembers" SET "DeliveredSeq" = {advance.Seq}, "DeliveredAt" = {advance.At}
-            WHERE "ChatId" = {advance.ChatId} AND "UserId" = {advance.UserId} AND "DeliveredSeq" < {advance.Seq} RETURNING "DeliveredSeq" AS "Value"
+            UPDATE "ChatMembers" SET "ReadSeq" = {advance.Seq}, "ReadAt" = {advance.At},
+                "DeliveredAt" = CASE WHEN "DeliveredSeq" < {advance.Seq} THEN {advance.At} ELSE "DeliveredAt" END,
+                "DeliveredSeq" = CASE WHEN "DeliveredSeq" < {advance.Seq} THEN {advance.Seq} ELSE "DeliveredSeq" END
+            WHERE "ChatId" = {advance.ChatId} AND "UserId" = {advance.UserId} AND "ReadSeq" < {advance.Seq} RETURNING "ReadSeq" AS "Value"
             """
         : $"""
-            UPDATE "ChatMembers" SET "ReadSeq" = {advance.Seq}, "ReadAt" = {advance.At}
-            WHERE "ChatId" = {advance.ChatId} AND "UserId" = {advance.UserId} AND "ReadSeq" < {advance.Seq} RETURNING "ReadSeq" AS "Value"
+            UPDATE "ChatMembers" SET "DeliveredSeq" = {advance.Seq}, "DeliveredAt" = {advance.At}
+            WHERE "ChatId" = {advance.ChatId} AND "UserId" = {advance.UserId} AND "DeliveredSeq" < {advance.Seq} RETURNING "DeliveredSeq" AS "Value"
             """;
 
     /// <summary>
     /// Logs the move made by <see cref="MoveStatement"/> just before it, if it was made: the watermark then holds this
     /// advance's seq and time. (Only an advance of the same member to the same seq at the very same tick could match
     /// without moving it, and logs the same moment again.) On PostgreSQL a moved row stays locked by the transaction.
+    /// A read is logged once, as a read: it delivered everything it read, so the time a message was first delivered is
+    /// that of the first entry of either kind that reached it (<see cref="ReceiptAdvance"/>), and a read-marking storm
+    /// inserts one log row per mark rather than two.
     /// </summary>
-    private static FormattableString LogStatement(Pending advance, ReceiptKind kind) => kind == ReceiptKind.Delivered
+    private static FormattableString LogStatement(Pending advance) => advance.Status == ReceiptStatus.Read
         ? (FormattableString)$"""
             INSERT INTO "ReceiptAdvances" ("ChatId", "UserId", "Kind", "Seq", "At")
-            SELECT "ChatId", "UserId", {kind.ToString()}, "DeliveredSeq", "DeliveredAt" FROM "ChatMembers"
-            WHERE "ChatId" = {advance.ChatId} AND "UserId" = {advance.UserId} AND "DeliveredSeq" = {advance.Seq} AND "DeliveredAt" = {advance.At}
+            SELECT "ChatId", "UserId", {ReceiptKind.Read.ToString()}, "ReadSeq", "ReadAt" FROM "ChatMembers"
+            WHERE "ChatId" = {advance.ChatId} AND "UserId" = {advance.UserId} AND "ReadSeq" = {advance.Seq} AND "ReadAt" = {advance.At}
             RETURNING "Id" AS "Value"
             """
         : $"""
             INSERT INTO "ReceiptAdvances" ("ChatId", "UserId", "Kind", "Seq", "At")
-            SELECT "ChatId", "UserId", {kind.ToString()}, "ReadSeq", "ReadAt" FROM "ChatMembers"
-            WHERE "ChatId" = {advance.ChatId} AND "UserId" = {advance.UserId} AND "ReadSeq" = {advance.Seq} AND "ReadAt" = {advance.At}
+            SELECT "ChatId", "UserId", {ReceiptKind.Delivered.ToString()}, "DeliveredSeq", "DeliveredAt" FROM "ChatMembers"
+            WHERE "ChatId" = {advance.ChatId} AND "UserId" = {advance.UserId} AND "DeliveredSeq" = {advance.Seq} AND "DeliveredAt" = {advance.At}
             RETURNING "Id" AS "Value"
             """;
 
-    public sealed record Pending(Guid ChatId, Guid UserId, long Seq, ReceiptStatus Status, DateTime At, TaskCompletionSource<WatermarksMoved> Moved);
+    public sealed record Pending(Guid ChatId, Guid UserId, long Seq, ReceiptStatus Status, DateTime At, TaskCompletionSource<ReceiptStatus?> Moved);
 }
-
-/// <summary>Which of a member's watermarks an advance moved.</summary>
-public readonly record struct WatermarksMoved(bool Delivered, bool Read);
