@@ -181,6 +181,31 @@ public sealed class OperationsTests(SharedServer server)
         }
     }
 
+    /// <summary>
+    /// Functions a connection carries are registered with SQLite at every open and removed at every close; Whisper's
+    /// connections carry none, so a query's open and close cost no calls for them (SqlitePragmas.ConnectionCreating).
+    /// </summary>
+    [Fact]
+    public async Task Sqlite_connections_of_the_server_carry_no_functions_to_register_on_every_open()
+    {
+        Assert.SkipUnless(WhisperServer.IsSqlite, "The embedded database only.");
+        await using var scope = server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
+        Assert.False(await db.Users.AnyAsync(u => u.Id == Guid.Empty)); // EF's own queries still run without them
+        await db.Database.OpenConnectionAsync();
+        try
+        {
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = "SELECT ef_add(1, 2)";
+            var refused = await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => command.ExecuteScalarAsync());
+            Assert.Contains("no such function", refused.Message);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
     private static async Task<long?> PragmaAsync(WhisperDbContext db, string name)
     {
         await using var command = db.Database.GetDbConnection().CreateCommand();

@@ -76,6 +76,17 @@ internal sealed class SqlitePragmas : DbConnectionInterceptor
         }
     }
 
+    /// <summary>
+    /// Creates each context's connection as EF Core would, but without the SQL functions its SQLite provider adds to
+    /// every connection it creates (<c>regexp</c>, and decimal arithmetic such as <c>ef_add</c> and <c>ef_compare</c>).
+    /// Microsoft.Data.Sqlite registers a connection's functions on the native connection at every logical open and
+    /// removes them at every close, and EF opens and closes for every query: fourteen calls into SQLite per query, about
+    /// 5% of a read-receipt storm's samples (docs/BENCHMARKS.md, ninth round). Whisper stores no decimals and queries no
+    /// regular expressions, so no query it makes needs them.
+    /// </summary>
+    public override InterceptionResult<DbConnection> ConnectionCreating(ConnectionCreatingEventData eventData, InterceptionResult<DbConnection> result) =>
+        InterceptionResult<DbConnection>.SuppressWithResult(new SqliteConnection(eventData.ConnectionString));
+
     /// <summary>The native connection under <paramref name="connection"/>, if the settings have not run on it yet.</summary>
     private static sqlite3? Unconfigured(DbConnection connection) =>
         connection is SqliteConnection { Handle: { } handle } && !Configured.TryGetValue(handle, out _) ? handle : null;
