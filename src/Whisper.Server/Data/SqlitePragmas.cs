@@ -14,7 +14,8 @@ namespace Whisper.Server.Data;
 /// file that journal wrote more than the database's own log did (see docs/BENCHMARKS.md); and the log's length
 /// past which a commit copies it into the database (<see cref="AutoCheckpointPages"/>). WAL (readers never block
 /// the writer) is a property of the database file, set once at start-up (<see cref="EnableWriteAheadLog"/>),
-/// not on every one of the many connection opens.
+/// not on every one of the many connection opens. It also creates the contexts' connections, without the SQL
+/// functions EF Core would add to them (<see cref="ConnectionCreating"/>).
 /// </summary>
 /// <remarks>
 /// The settings belong to the native connection, which Microsoft.Data.Sqlite's pool keeps open across the
