@@ -33,10 +33,9 @@ public sealed class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWr
     {
         try
         {
-            var moved = await StoreBatchAsync(batch);
-            foreach (var pending in batch)
+            foreach (var (advance, moved) in await StoreBatchAsync(batch))
             {
-                pending.Moved.TrySetResult(moved[pending] ? pending.Status : null);
+                advance.Moved.TrySetResult(moved ? advance.Status : null);
             }
         }
         catch (Exception exception)
@@ -51,18 +50,17 @@ public sealed class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWr
     /// Each advance is one conditional update, answering whether it moved, and one insert into the receipt log that
     /// finds the member row only if that update left the advance's own seq and time there. All of them go to the
     /// database together, in one transaction: on PostgreSQL one round trip, its commit included
-    /// (<see cref="StatementBatch"/>).
+    /// (<see cref="StatementBatch"/>). Answers each advance of the batch, in the order stored, with whether it moved.
     /// </summary>
-    private async Task<Dictionary<Pending, bool>> StoreBatchAsync(List<Pending> batch)
+    private async Task<List<(Pending Advance, bool Moved)>> StoreBatchAsync(List<Pending> batch)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WhisperDbContext>();
         var advances = batch.OrderBy(p => p.ChatId).ThenBy(p => p.UserId).ToList();
         var answers = await db.RunInOneTransactionAsync(
             advances.SelectMany(advance => new[] { MoveStatement(advance), LogStatement(advance) }).ToList());
-        // Every advance's update answers first, its log insert second. A pending write is a record holding its
-        // own completion source, so no two compare equal.
-        return advances.Select((advance, i) => (advance, moved: answers[2 * i] is not null)).ToDictionary(a => a.advance, a => a.moved);
+        // Every advance's update answers first, its log insert second.
+        return advances.Select((advance, i) => (advance, answers[2 * i] is not null)).ToList();
     }
 
     /// <summary>
