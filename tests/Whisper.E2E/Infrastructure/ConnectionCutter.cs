@@ -12,7 +12,7 @@ namespace Whisper.E2E.Infrastructure;
 public sealed class ConnectionCutter
 {
     private readonly IBrowserContext context;
-    private readonly List<IWebSocketRoute> open = [];
+    private readonly List<(IWebSocketRoute Page, IWebSocketRoute Server)> open = [];
 
     private ConnectionCutter(IBrowserContext context) => this.context = context;
 
@@ -51,21 +51,20 @@ public sealed class ConnectionCutter
             var server = socket.ConnectToServer();
             lock (cutter.open)
             {
-                cutter.open.Add(socket);
-                cutter.open.Add(server);
+                cutter.open.Add((socket, server));
                 cutter.SocketsOpened++;
             }
         });
         return cutter;
     }
 
-    /// <summary>The network goes away: new requests fail and the open hub socket is closed.</summary>
+    /// <summary>The network goes away: the open hub socket is closed, then new requests fail.</summary>
     public async Task DropAsync()
     {
-        await context.SetOfflineAsync(true);
+        // From here every new hub socket fails (see InstallAsync), so the client's immediate reconnect cannot slip through.
         dropped = true;
         Interlocked.Exchange(ref failedNegotiations, 0);
-        IWebSocketRoute[] sockets;
+        (IWebSocketRoute Page, IWebSocketRoute Server)[] sockets;
         lock (open)
         {
             sockets = [.. open];
@@ -73,11 +72,16 @@ public sealed class ConnectionCutter
         }
 
         Assert.NotEmpty(sockets);
-        foreach (var socket in sockets)
+        // The server's side first, and before the offline emulation: the route's server side is a real socket of
+        // the page, so the emulation stands between its close and the server. With the emulation first, the server
+        // once did not notice the close within the tests' 15 s wait (its client timeout is 30 s).
+        foreach (var (page, server) in sockets)
         {
-            // Both sides are closed: the page's, and the server's, which does not always follow the page's.
-            await socket.CloseAsync(new WebSocketRouteCloseOptions { Code = 1001, Reason = "network lost (test)" });
+            await server.CloseAsync(new WebSocketRouteCloseOptions { Code = 1001, Reason = "network lost (test)" });
+            await page.CloseAsync(new WebSocketRouteCloseOptions { Code = 1001, Reason = "network lost (test)" });
         }
+
+        await context.SetOfflineAsync(true);
     }
 
     /// <summary>The network is back.</summary>
