@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Whisper.Client;
+using Whisper.Server.Realtime;
 using Whisper.Server.Tests.Infrastructure;
 
 namespace Whisper.Server.Tests;
@@ -215,6 +217,31 @@ public sealed class RealtimeTests(SharedServer server)
         var lastSeen = await alice.GetAsync<Users.LastSeenDto>($"/api/users/{bob.Id}/last-seen");
         Assert.Equal((false, offline.LastSeenAt), (lastSeen.Online, lastSeen.LastSeenAt));
         Assert.Single(aliceDevice.All<PresenceUpdate>("presenceChanged"), p => p.UserId == bob.Id && p.Online);
+    }
+
+    [Fact]
+    public async Task A_presence_change_that_no_longer_holds_is_not_announced()
+    {
+        var (alice, bob) = (await server.RegisterAsync(), await server.RegisterAsync());
+        var chat = await alice.DirectChatWithAsync(bob);
+        await using var aliceDevice = await Device.ConnectAsync(server, alice);
+        await using var bobDevice = await Device.ConnectAsync(server, bob);
+        await aliceDevice.WaitFor<PresenceUpdate>("presenceChanged", p => p.UserId == bob.Id && p.Online);
+
+        // The announcement of Bob's last device going away, arriving after a new device connected (as a reload's
+        // two changes can race): Bob is online, so it goes nowhere. The sentinel would follow it on Alice's connection.
+        using (var scope = server.Services.CreateScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<ChatNotifier>().PresenceChangedAsync(bob.Id, online: false, CancellationToken.None);
+        }
+
+        var sentinel = await bob.SendAsync(chat.Id, "sentinel");
+        await aliceDevice.WaitForMessage(m => m.Id == sentinel.Id);
+        Assert.DoesNotContain(aliceDevice.All<PresenceUpdate>("presenceChanged"), p => p.UserId == bob.Id && !p.Online);
+
+        // A change that holds still goes out.
+        await bobDevice.DisposeAsync();
+        await aliceDevice.WaitFor<PresenceUpdate>("presenceChanged", p => p.UserId == bob.Id && !p.Online);
     }
 
     [Theory]

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Whisper.Server.Chats;
 using Whisper.Server.Data;
 using Whisper.Server.Messages;
+using Whisper.Server.Presence;
 using Whisper.Server.Receipts;
 
 namespace Whisper.Server.Realtime;
@@ -17,6 +18,7 @@ public sealed partial class ChatNotifier(
     IHubContext<ChatHub, IChatClient> hub,
     IClusterEvents cluster,
     ChatViews views,
+    IPresenceTracker presence,
     WhisperDbContext db,
     ILogger<ChatNotifier> logger)
 {
@@ -83,7 +85,12 @@ public sealed partial class ChatNotifier(
         await ChatUpdatedAsync(chat, cancellationToken);
     }
 
-    /// <summary>Tells the users who share a chat with this one, unless their privacy setting is "nobody".</summary>
+    /// <summary>
+    /// Tells the users who share a chat with this one, unless their privacy setting is "nobody", and unless the change
+    /// no longer holds: a device connecting while the user's last one was going away (a reload, a quick reconnect)
+    /// makes two changes whose announcements race, and the stale one, arriving last, would show the user offline while
+    /// online (or online while gone) until the next change. So each is checked against the tracker just before it goes.
+    /// </summary>
     public async Task PresenceChangedAsync(Guid userId, bool online, CancellationToken cancellationToken)
     {
         var user = await db.Users.AsNoTracking().Where(u => u.Id == userId)
@@ -96,7 +103,7 @@ public sealed partial class ChatNotifier(
         var contacts = await db.ChatMembers.AsNoTracking()
             .Where(other => other.UserId != userId && db.ChatMembers.Any(mine => mine.UserId == userId && mine.ChatId == other.ChatId))
             .Select(other => other.UserId).Distinct().ToListAsync(cancellationToken);
-        if (contacts.Count > 0)
+        if (contacts.Count > 0 && (await presence.OnlineAmongAsync([userId])).Contains(userId) == online)
         {
             Observe(hub.Clients.Groups(contacts.Select(HubGroups.User).ToList()).presenceChanged(new PresenceChanged(userId, online, user.LastSeenAt)),
                 nameof(IChatClient.presenceChanged));
