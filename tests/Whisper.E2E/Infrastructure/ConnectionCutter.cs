@@ -75,10 +75,11 @@ public sealed class ConnectionCutter
         // The server's side first, and before the offline emulation: the route's server side is a real socket of
         // the page, so the emulation stands between its close and the server. With the emulation first, the server
         // once did not notice the close within the tests' 15 s wait (its client timeout is 30 s).
+        var lost = new WebSocketRouteCloseOptions { Code = 1001, Reason = "network lost (test)" };
         foreach (var (page, server) in sockets)
         {
-            await server.CloseAsync(new WebSocketRouteCloseOptions { Code = 1001, Reason = "network lost (test)" });
-            await page.CloseAsync(new WebSocketRouteCloseOptions { Code = 1001, Reason = "network lost (test)" });
+            await server.CloseAsync(lost);
+            await page.CloseAsync(lost);
         }
 
         await context.SetOfflineAsync(true);
