@@ -176,6 +176,7 @@ public sealed class ConnectionChurnTests
             var (from, to) = sent % 2 == 0 ? (alice, bob) : (bob, alice);
             var watch = Stopwatch.StartNew();
             using var timeout = new CancellationTokenSource(DeliveryBudget);
+            Assert.True(from.Connection.State == HubConnectionState.Connected, $"{(sent % 2 == 0 ? "Alice" : "Bob")}'s connection {from.ClosedBecause ?? $"is {from.Connection.State}"} before message {sent + 1} of the pair.");
             var message = await from.Connection.InvokeAsync<Message>("SendMessage", chatId.ToString(), new NewMessage(payload), timeout.Token);
             sent++;
             ids.Add(message.Id);

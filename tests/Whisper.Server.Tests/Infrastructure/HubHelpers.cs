@@ -39,6 +39,12 @@ public sealed class Device : IAsyncDisposable
     private Device(HubConnection connection)
     {
         Connection = connection;
+        // Why the connection ended, for tests to say when an invocation finds it closed.
+        connection.Closed += error =>
+        {
+            ClosedBecause = $"closed at {DateTime.UtcNow:HH:mm:ss.fff} by {(error is null ? "a clean close" : $"{error.GetType().Name}: {error.Message}")}";
+            return Task.CompletedTask;
+        };
         foreach (var (name, type) in new (string, Type)[]
         {
             ("messageCreated", typeof(Message)), ("messageUpdated", typeof(Message)), ("receiptUpdated", typeof(ReceiptUpdate)),
@@ -56,6 +62,9 @@ public sealed class Device : IAsyncDisposable
     }
 
     public HubConnection Connection { get; }
+
+    /// <summary>When and why the connection closed; null while it is open (or was never started).</summary>
+    public string? ClosedBecause { get; private set; }
 
     public static Task<Device> ConnectAsync(
         WhisperServer server, TestUser user, HubProtocolKind protocol = HubProtocolKind.Json, TimeSpan? keepAlive = null, string? token = null) =>

@@ -52,6 +52,9 @@ public sealed class ServerNode : IAsyncDisposable
     private readonly ConcurrentQueue<string> lastOutput = new();
     private Process? process;
 
+    /// <summary>Whether the test killed the current process (<see cref="Kill"/>), as opposed to its exiting by itself.</summary>
+    private bool killed;
+
     private ServerNode(NodeSetup setup)
     {
         Setup = setup;
@@ -150,7 +153,7 @@ public sealed class ServerNode : IAsyncDisposable
         await Waits.UntilAsync(IsReadyAsync, $"node {BaseAddress} to be ready", TimeSpan.FromSeconds(60));
     }
 
-    /// <summary>The last lines the server wrote, to say why a node died.</summary>
+    /// <summary>The last lines the server wrote, to say why a node died or a test failed.</summary>
     private void Remember(string? line)
     {
         if (line is null)
@@ -187,7 +190,11 @@ public sealed class ServerNode : IAsyncDisposable
     public TestUser As(TestUser user) => user with { Http = Client(user.Session.AccessToken) };
 
     /// <summary>Ends the process at once (SIGKILL), as a crash or a pulled plug would.</summary>
-    public void Kill() => process!.Kill(entireProcessTree: true);
+    public void Kill()
+    {
+        killed = true;
+        process!.Kill(entireProcessTree: true);
+    }
 
     /// <summary>The server process's resident memory, from /proc (Linux).</summary>
     public long ResidentBytes()
@@ -305,7 +312,14 @@ public sealed class ServerNode : IAsyncDisposable
         {
             process.Kill(entireProcessTree: true);
         }
+        else if (!killed)
+        {
+            // A node that stopped by itself (a crash, or its host stopping on a background service's failure)
+            // ends its clients' connections; the test that fails on that says why here.
+            TestContext.Current.TestOutputHelper?.WriteLine($"Node {BaseAddress} exited by itself with code {process.ExitCode}.");
+        }
 
+        killed = false;
         await process.WaitForExitAsync();
         process.Dispose();
         process = null;
@@ -314,6 +328,8 @@ public sealed class ServerNode : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopProcessAsync();
+        // Shown with a failed test's output: what the node logged last (warnings and errors, unless a test asks for more).
+        TestContext.Current.TestOutputHelper?.WriteLine($"Node {BaseAddress}'s last output:{Environment.NewLine}{string.Join(Environment.NewLine, lastOutput)}");
         try
         {
             Directory.Delete(dataDirectory, recursive: true);
