@@ -334,13 +334,13 @@ public sealed class MessageTests(SharedServer server)
             sent.Add(await alice.SendAsync(chat.Id, $"indexed in the background {i}"));
         }
 
-        // EF Core stores ids in SQLite as upper-case text.
-        var ids = System.Text.Json.JsonSerializer.Serialize(sent.Select(m => m.Id.ToString().ToUpperInvariant()));
+        // SQLite stores ids as 16-byte blobs in the order of their text's digits (Data/SqliteIds).
+        var ids = System.Text.Json.JsonSerializer.Serialize(sent.Select(m => m.Id.ToString("N")));
         Task<int> Indexed() => server.QueryStoreAsync(db => db.Database.SqlQuery<int>($"""
-            SELECT COUNT(*) AS "Value" FROM "MessageSearchKeys" WHERE "MessageId" IN (SELECT value FROM json_each({ids}))
+            SELECT COUNT(*) AS "Value" FROM "MessageSearchKeys" WHERE "MessageId" IN (SELECT unhex(value) FROM json_each({ids}))
             """).SingleAsync());
         Task<int> Queued() => server.QueryStoreAsync(db => db.Database.SqlQuery<int>($"""
-            SELECT COUNT(*) AS "Value" FROM "MessageSearchPending" WHERE "MessageId" IN (SELECT value FROM json_each({ids}))
+            SELECT COUNT(*) AS "Value" FROM "MessageSearchPending" WHERE "MessageId" IN (SELECT unhex(value) FROM json_each({ids}))
             """).SingleAsync());
 
         await Waits.UntilAsync(async () => await Indexed() == sent.Count, "the indexer to index the sent messages");

@@ -142,7 +142,7 @@ public sealed class ChatViews(WhisperDbContext db)
             List<Message> lastMessages;
             await using (var command = ForChats(LastMessagesOfChats, chatIds))
             {
-                lastMessages = await command.ReadRowsAsync(reader => MessagePages.ReadMessage(reader, chatId: reader.GetGuid(19)), cancellationToken);
+                lastMessages = await command.ReadRowsAsync(reader => MessagePages.ReadMessage(reader, chatId: reader.GetId(19)), cancellationToken);
             }
 
             List<((Guid ChatId, Guid UserId) Reader, int Count)> unread;
@@ -153,7 +153,7 @@ public sealed class ChatViews(WhisperDbContext db)
                     command.AddStored(Mappings, "@viewer", viewer);
                 }
 
-                unread = await command.ReadRowsAsync(reader => ((reader.GetGuid(0), reader.GetGuid(1)), checked((int)reader.GetInt64(2))), cancellationToken);
+                unread = await command.ReadRowsAsync(reader => ((reader.GetId(0), reader.GetId(1)), checked((int)reader.GetInt64(2))), cancellationToken);
             }
 
             return new Loaded(
@@ -177,21 +177,21 @@ public sealed class ChatViews(WhisperDbContext db)
 
     private static MemberRow ReadMember(DbDataReader reader)
     {
-        var userId = reader.GetGuid(1);
+        var userId = reader.GetId(1);
         return new MemberRow(
-            reader.GetGuid(0), userId, Enum.Parse<ChatRole>(reader.GetString(2)), reader.GetUtc(3),
+            reader.GetId(0), userId, Enum.Parse<ChatRole>(reader.GetString(2)), reader.GetUtc(3),
             new Watermark(userId, reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6)),
-            reader.GetString(7), reader.GetString(8), reader.GetGuidOrNull(9));
+            reader.GetString(7), reader.GetString(8), reader.GetIdOrNull(9));
     }
 
     private static Chat ReadChat(DbDataReader reader) => new()
     {
-        Id = reader.GetGuid(0),
+        Id = reader.GetId(0),
         Type = Enum.Parse<ChatType>(reader.GetString(1)),
         Name = reader.GetStringOrNull(2),
-        AvatarFileId = reader.GetGuidOrNull(3),
+        AvatarFileId = reader.GetIdOrNull(3),
         DirectKey = reader.GetStringOrNull(4),
-        CreatedById = reader.GetGuid(5),
+        CreatedById = reader.GetId(5),
         CreatedAt = reader.GetUtc(6),
         UpdatedAt = reader.GetUtc(7),
         LastSeq = reader.GetInt64(8),

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -21,8 +22,8 @@ internal static class PlainCommands
     }
 
     /// <summary>
-    /// Adds a parameter bound as EF stores a value of its type, through EF's type mapping: a Guid as upper-case
-    /// text on SQLite and as <c>uuid</c> on PostgreSQL, say. A null is bound as NULL.
+    /// Adds a parameter bound as EF stores a value of its type: an id as a 16-byte blob on SQLite (<see cref="SqliteIds"/>,
+    /// the model's conversion) and as <c>uuid</c> on PostgreSQL; anything else through EF's type mapping. A null is bound as NULL.
     /// </summary>
     public static void AddStored(this DbCommand command, IRelationalTypeMappingSource mappings, string name, object? value)
     {
@@ -32,6 +33,12 @@ internal static class PlainCommands
             parameter.ParameterName = name;
             parameter.Value = DBNull.Value;
             command.Parameters.Add(parameter);
+            return;
+        }
+
+        if (value is Guid id && command is SqliteCommand sqlite)
+        {
+            sqlite.Parameters.Add(name, SqliteType.Blob).Value = SqliteIds.ToStored(id);
             return;
         }
 
@@ -69,8 +76,6 @@ internal static class PlainCommands
     public static DateTime GetUtc(this DbDataReader reader, int ordinal) => DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);
 
     public static DateTime? GetUtcOrNull(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetUtc(ordinal);
-
-    public static Guid? GetGuidOrNull(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetGuid(ordinal);
 
     public static string? GetStringOrNull(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 }

@@ -42,7 +42,16 @@ public abstract class WhisperDbContext(DbContextOptions options) : DbContext(opt
 }
 
 /// <summary>The SQLite flavour of the store; its migrations live in Data/Migrations/Sqlite.</summary>
-public sealed class SqliteWhisperDbContext(DbContextOptions<SqliteWhisperDbContext> options) : WhisperDbContext(options);
+public sealed class SqliteWhisperDbContext(DbContextOptions<SqliteWhisperDbContext> options) : WhisperDbContext(options)
+{
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        base.ConfigureConventions(configurationBuilder);
+        // Ids as 16-byte blobs rather than text (SqliteIds says why).
+        configurationBuilder.Properties<Guid>().HaveConversion<SqliteIds.Converter>();
+        configurationBuilder.Properties<Guid?>().HaveConversion<SqliteIds.Converter>();
+    }
+}
 
 /// <summary>The PostgreSQL flavour of the store; its migrations live in Data/Migrations/Postgres.</summary>
 public sealed class PostgresWhisperDbContext(DbContextOptions<PostgresWhisperDbContext> options) : WhisperDbContext(options);

@@ -78,7 +78,7 @@ public sealed class MessagePages(WhisperDbContext db)
         {
             await using var command = Command(Watermarks, chatId);
             return await command.ReadRowsAsync(
-                reader => new Watermark(reader.GetGuid(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)), cancellationToken);
+                reader => new Watermark(reader.GetId(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)), cancellationToken);
         }
         finally
         {
@@ -100,14 +100,14 @@ public sealed class MessagePages(WhisperDbContext db)
     {
         var message = new Message
         {
-            Id = reader.GetGuid(0),
+            Id = reader.GetId(0),
             ChatId = chatId,
             Seq = reader.GetInt64(1),
-            SenderId = reader.GetGuid(2),
+            SenderId = reader.GetId(2),
             Type = Enum.Parse<MessageType>(reader.GetString(3)),
             Content = reader.GetStringOrNull(4),
-            FileId = reader.GetGuidOrNull(5),
-            ReplyToId = reader.GetGuidOrNull(6),
+            FileId = reader.GetIdOrNull(5),
+            ReplyToId = reader.GetIdOrNull(6),
             ClientMessageId = reader.GetStringOrNull(7),
             CreatedAt = reader.GetUtc(8),
             EditedAt = reader.GetUtcOrNull(9),
@@ -119,7 +119,7 @@ public sealed class MessagePages(WhisperDbContext db)
             {
                 Id = fileId,
                 ChatId = chatId,
-                UploaderId = reader.GetGuid(11),
+                UploaderId = reader.GetId(11),
                 Name = reader.GetString(12),
                 ContentType = reader.GetString(13),
                 Size = reader.GetInt64(14),

@@ -83,7 +83,7 @@ public sealed class ReceiptService(
             command.AddStored(mappings, "@user", userId);
             command.AddStored(mappings, "@seq", seq);
             command.AddStored(mappings, "@read", read);
-            return await command.ReadRowsAsync(reader => new MarkContextRow(reader.GetInt64(0), reader.GetGuidOrNull(1)), cancellationToken);
+            return await command.ReadRowsAsync(reader => new MarkContextRow(reader.GetInt64(0), reader.GetIdOrNull(1)), cancellationToken);
         }
         finally
         {

@@ -19,18 +19,19 @@ namespace Whisper.Server.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Whisper.Server.Data.Chat", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
-                    b.Property<Guid?>("AvatarFileId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("AvatarFileId")
+                        .HasColumnType("BLOB");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
-                    b.Property<Guid>("CreatedById")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("CreatedById")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("DirectKey")
                         .HasMaxLength(80)
@@ -61,11 +62,11 @@ namespace Whisper.Server.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Whisper.Server.Data.ChatMember", b =>
                 {
-                    b.Property<Guid>("ChatId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("ChatId")
+                        .HasColumnType("BLOB");
 
-                    b.Property<Guid>("UserId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("UserId")
+                        .HasColumnType("BLOB");
 
                     b.Property<DateTime?>("DeliveredAt")
                         .HasColumnType("TEXT");
@@ -99,12 +100,13 @@ namespace Whisper.Server.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Whisper.Server.Data.Message", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
-                    b.Property<Guid>("ChatId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("ChatId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("ClientMessageId")
                         .HasMaxLength(64)
@@ -123,14 +125,15 @@ namespace Whisper.Server.Data.Migrations.Sqlite
                     b.Property<DateTime?>("EditedAt")
                         .HasColumnType("TEXT");
 
-                    b.Property<Guid?>("FileId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("FileId")
+                        .HasColumnType("BLOB");
 
-                    b.Property<Guid?>("ReplyToId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("ReplyToId")
+                        .HasColumnType("BLOB");
 
-                    b.Property<Guid>("SenderId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("SenderId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
                     b.Property<long>("Seq")
                         .HasColumnType("INTEGER");
@@ -160,9 +163,9 @@ namespace Whisper.Server.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Whisper.Server.Data.PushSubscription", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("Auth")
                         .IsRequired()
@@ -182,11 +185,13 @@ namespace Whisper.Server.Data.Migrations.Sqlite
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
-                    b.Property<Guid>("SessionId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("SessionId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
-                    b.Property<Guid>("UserId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("UserId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
                     b.HasKey("Id");
 
@@ -209,8 +214,9 @@ namespace Whisper.Server.Data.Migrations.Sqlite
                     b.Property<DateTime>("At")
                         .HasColumnType("TEXT");
 
-                    b.Property<Guid>("ChatId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("ChatId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("Kind")
                         .IsRequired()
@@ -220,8 +226,9 @@ namespace Whisper.Server.Data.Migrations.Sqlite
                     b.Property<long>("Seq")
                         .HasColumnType("INTEGER");
 
-                    b.Property<Guid>("UserId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("UserId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
                     b.HasKey("Id");
 
@@ -242,8 +249,9 @@ namespace Whisper.Server.Data.Migrations.Sqlite
                     b.Property<DateTime?>("RotatedAt")
                         .HasColumnType("TEXT");
 
-                    b.Property<Guid>("SessionId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("SessionId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
                     b.HasKey("TokenHash");
 
@@ -254,9 +262,9 @@ namespace Whisper.Server.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Whisper.Server.Data.Session", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
@@ -271,8 +279,9 @@ namespace Whisper.Server.Data.Migrations.Sqlite
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
-                    b.Property<Guid>("UserId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("UserId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
                     b.HasKey("Id");
 
@@ -283,12 +292,13 @@ namespace Whisper.Server.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Whisper.Server.Data.StoredFile", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
-                    b.Property<Guid>("ChatId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("ChatId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("ContentType")
                         .IsRequired()
@@ -319,8 +329,9 @@ namespace Whisper.Server.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
-                    b.Property<Guid>("UploaderId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("UploaderId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
                     b.HasKey("Id");
 
@@ -331,16 +342,16 @@ namespace Whisper.Server.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Whisper.Server.Data.User", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("About")
                         .HasMaxLength(500)
                         .HasColumnType("TEXT");
 
-                    b.Property<Guid?>("AvatarFileId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("AvatarFileId")
+                        .HasColumnType("BLOB");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
