@@ -6,7 +6,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Whisper.Server.Auth;
-using Whisper.Server.Chats;
 using Whisper.Server.Common;
 using Whisper.Server.Data;
 using Whisper.Server.Files;

@@ -7,7 +7,7 @@ namespace Whisper.Server.Data;
 /// <summary>
 /// Ids on SQLite are 16-byte blobs, where EF Core's default is 36 characters of text: every key and index entry
 /// holding one is less than half as long, so a message's five index entries and its row fill fewer pages, the
-/// commit writes less, and the file is about two fifths smaller (docs/BENCHMARKS.md, eleventh round). The bytes
+/// commit writes less, and the database is about 30% smaller (docs/BENCHMARKS.md, eleventh round). The bytes
 /// are in big-endian order (the text's order, as <c>unhex</c> of the text without dashes gives them), not .NET's
 /// mixed-endian <see cref="Guid.ToByteArray()"/>: ids then sort as they did as text, and the time-ordered ids
 /// (<see cref="Common.Ids"/>) go in at the end of the key's index instead of all over its last minute. PostgreSQL
