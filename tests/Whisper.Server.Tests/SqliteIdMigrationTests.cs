@@ -75,7 +75,7 @@ public sealed class SqliteIdMigrationTests
             await QueryAsync(database, """CREATE TABLE "ef_temp_Messages" ("Id" BLOB); SELECT 1""");
 
             using var second = new WhisperServer(settings);
-            var aliceAgain = new HttpClient { BaseAddress = second.BaseAddress, Timeout = WhisperServer.RequestTimeout };
+            using var aliceAgain = new HttpClient { BaseAddress = second.BaseAddress, Timeout = WhisperServer.RequestTimeout };
             aliceAgain.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", aliceSession.AccessToken);
 
             Assert.Equal(before, await ReadEverythingAsync(aliceAgain, groupId, directId, repliedId));
@@ -84,7 +84,8 @@ public sealed class SqliteIdMigrationTests
             Assert.Equal(["ok"], await QueryAsync(database, "PRAGMA integrity_check"));
 
             // The session's refresh token still rotates, and search indexes what is sent after the conversion too.
-            var refreshed = await second.Anonymous().PostAsJsonAsync("/api/refresh", new { refreshToken = aliceSession.RefreshToken }, Json.Options);
+            using var anonymous = second.Anonymous();
+            var refreshed = await anonymous.PostAsJsonAsync("/api/refresh", new { refreshToken = aliceSession.RefreshToken }, Json.Options);
             await refreshed.ShouldBe(HttpStatusCode.OK);
             await (await aliceAgain.PostAsJsonAsync($"/api/chats/{groupId}/messages", new { content = "harbour lights" }, Json.Options)).ShouldBe(HttpStatusCode.Created);
             var found = await aliceAgain.GetFromJsonAsync<Page<MessageDto>>($"/api/chats/{groupId}/messages/search?q=harbour", Json.Options);
