@@ -1,7 +1,5 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Storage;
 using Whisper.Server.Common;
 using Whisper.Server.Data;
 using Whisper.Server.Messages;
@@ -67,8 +65,6 @@ public sealed class ChatViews(WhisperDbContext db)
 
     private const string OfViewer = "\nAND r.\"UserId\" = @viewer";
 
-    private IRelationalTypeMappingSource? mappings;
-
     public async Task<ChatDto> ForAsync(Guid viewerId, Chat chat, CancellationToken cancellationToken) =>
         (await ForAsync(viewerId, [chat], cancellationToken))[0];
 
@@ -98,11 +94,11 @@ public sealed class ChatViews(WhisperDbContext db)
             List<Chat> chats;
             await using (var command = db.CreatePlainCommand(ChatsOfViewer + (before is null ? "" : UpdatedBefore) + NewestFirst))
             {
-                command.AddStored(Mappings, "@viewer", viewerId);
-                command.AddStored(Mappings, "@take", take + 1);
+                command.AddStored(db, "@viewer", viewerId);
+                command.AddStored(db, "@take", take + 1);
                 if (before is { } cursor)
                 {
-                    command.AddStored(Mappings, "@before", cursor);
+                    command.AddStored(db, "@before", cursor);
                 }
 
                 chats = await command.ReadRowsAsync(ReadChat, cancellationToken, take + 1);
@@ -150,7 +146,7 @@ public sealed class ChatViews(WhisperDbContext db)
             {
                 if (viewerId is { } viewer)
                 {
-                    command.AddStored(Mappings, "@viewer", viewer);
+                    command.AddStored(db, "@viewer", viewer);
                 }
 
                 unread = await command.ReadRowsAsync(reader => ((reader.GetId(0), reader.GetId(1)), checked((int)reader.GetInt64(2))), cancellationToken);
@@ -169,11 +165,9 @@ public sealed class ChatViews(WhisperDbContext db)
     private DbCommand ForChats(string sql, List<Guid> chatIds)
     {
         var command = db.CreatePlainCommand("");
-        command.CommandText = string.Format(sql, command.AddStoredList(Mappings, "chat", chatIds));
+        command.CommandText = string.Format(sql, command.AddStoredList(db, "chat", chatIds));
         return command;
     }
-
-    private IRelationalTypeMappingSource Mappings => mappings ??= db.GetService<IRelationalTypeMappingSource>();
 
     private static MemberRow ReadMember(DbDataReader reader)
     {

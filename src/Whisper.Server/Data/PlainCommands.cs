@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -22,10 +21,10 @@ internal static class PlainCommands
     }
 
     /// <summary>
-    /// Adds a parameter bound as EF stores a value of its type: an id as a 16-byte blob on SQLite (<see cref="SqliteIds"/>,
-    /// the model's conversion) and as <c>uuid</c> on PostgreSQL; anything else through EF's type mapping. A null is bound as NULL.
+    /// Adds a parameter bound as the store keeps a value of its type (<see cref="WhisperDbContext.StoredMappingOf"/>): an id
+    /// as a 16-byte blob on SQLite and as <c>uuid</c> on PostgreSQL, say. A null is bound as NULL.
     /// </summary>
-    public static void AddStored(this DbCommand command, IRelationalTypeMappingSource mappings, string name, object? value)
+    public static void AddStored(this DbCommand command, WhisperDbContext db, string name, object? value)
     {
         if (value is null)
         {
@@ -36,23 +35,17 @@ internal static class PlainCommands
             return;
         }
 
-        if (value is Guid id && command is SqliteCommand sqlite)
-        {
-            sqlite.Parameters.Add(name, SqliteType.Blob).Value = SqliteIds.ToStored(id);
-            return;
-        }
-
-        command.Parameters.Add(mappings.GetMapping(value.GetType()).CreateParameter(command, name, value));
+        command.Parameters.Add(db.StoredMappingOf(value.GetType()).CreateParameter(command, name, value));
     }
 
     /// <summary>Adds <c>@{prefix}0, @{prefix}1, ...</c> bound to the values, and answers them as a list for an <c>IN (...)</c>.</summary>
-    public static string AddStoredList<T>(this DbCommand command, IRelationalTypeMappingSource mappings, string prefix, IReadOnlyList<T> values)
+    public static string AddStoredList<T>(this DbCommand command, WhisperDbContext db, string prefix, IReadOnlyList<T> values)
     {
         var names = new string[values.Count];
         for (var i = 0; i < values.Count; i++)
         {
             names[i] = $"@{prefix}{i}";
-            command.AddStored(mappings, names[i], values[i]);
+            command.AddStored(db, names[i], values[i]);
         }
 
         return string.Join(", ", names);

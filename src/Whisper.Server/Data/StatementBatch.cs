@@ -1,7 +1,5 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Whisper.Server.Data;
 
@@ -61,7 +59,6 @@ public static class StatementBatch
 
     private static async Task RunPreparedAsync(WhisperDbContext db, IReadOnlyList<FormattableString> statements, List<long?> values)
     {
-        var mappings = db.GetService<IRelationalTypeMappingSource>();
         // Microsoft.Data.Sqlite keeps a command's prepared statement for as long as its text stays the same.
         var commands = new Dictionary<string, DbCommand>();
         try
@@ -78,7 +75,7 @@ public static class StatementBatch
                 var arguments = statement.GetArguments();
                 for (var i = 0; i < arguments.Length; i++)
                 {
-                    command.AddStored(mappings, $"@p{i}", arguments[i]);
+                    command.AddStored(db, $"@p{i}", arguments[i]);
                 }
 
                 values.Add(await command.ExecuteScalarAsync() is { } value and not DBNull ? Convert.ToInt64(value) : null);

@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Whisper.Server.Data;
@@ -26,6 +28,16 @@ public abstract class WhisperDbContext(DbContextOptions options) : DbContext(opt
     /// </summary>
     public bool IsPostgres => this is PostgresWhisperDbContext;
 
+    private IRelationalTypeMappingSource? typeMappings;
+
+    /// <summary>
+    /// How a value of this type is stored, for plain commands' parameters (<see cref="PlainCommands.AddStored"/>): the
+    /// provider's mapping with this model's default conversions (on SQLite, ids as blobs: <see cref="SqliteIds"/>).
+    /// </summary>
+    internal RelationalTypeMapping StoredMappingOf(Type type) =>
+        (typeMappings ??= this.GetService<IRelationalTypeMappingSource>()).FindMapping(type, Model)
+        ?? throw new InvalidOperationException($"The store has no mapping for {type}.");
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(WhisperDbContext).Assembly);
 
@@ -50,6 +62,8 @@ public sealed class SqliteWhisperDbContext(DbContextOptions<SqliteWhisperDbConte
         // Ids as 16-byte blobs rather than text (SqliteIds says why).
         configurationBuilder.Properties<Guid>().HaveConversion<SqliteIds.Converter>();
         configurationBuilder.Properties<Guid?>().HaveConversion<SqliteIds.Converter>();
+        // And ids that are no column's: parameters of raw SQL and of plain commands (WhisperDbContext.StoredMappingOf).
+        configurationBuilder.DefaultTypeMapping<Guid>().HasConversion<SqliteIds.Converter>();
     }
 }
 

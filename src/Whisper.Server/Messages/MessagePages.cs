@@ -1,7 +1,5 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Storage;
 using Whisper.Server.Data;
 using Whisper.Server.Receipts;
 
@@ -39,8 +37,6 @@ public sealed class MessagePages(WhisperDbContext db)
         SELECT "UserId", "JoinedSeq", "DeliveredSeq", "ReadSeq" FROM "ChatMembers" WHERE "ChatId" = @chat
         """;
 
-    private IRelationalTypeMappingSource? mappings;
-
     /// <summary>
     /// Up to <paramref name="take"/> messages with <paramref name="after"/> &lt; seq &lt; <paramref name="before"/>,
     /// the lowest seqs first, or the highest first when <paramref name="newestFirst"/>; and the chat's members'
@@ -55,9 +51,9 @@ public sealed class MessagePages(WhisperDbContext db)
             List<Message> messages;
             await using (var command = Command(newestFirst ? NewestFirst : OldestFirst, chatId))
             {
-                command.AddStored(Mappings, "@after", after);
-                command.AddStored(Mappings, "@before", before);
-                command.AddStored(Mappings, "@take", take);
+                command.AddStored(db, "@after", after);
+                command.AddStored(db, "@before", before);
+                command.AddStored(db, "@take", take);
                 messages = await command.ReadRowsAsync(reader => ReadMessage(reader, chatId), cancellationToken, take);
             }
 
@@ -89,11 +85,9 @@ public sealed class MessagePages(WhisperDbContext db)
     private DbCommand Command(string sql, Guid chatId)
     {
         var command = db.CreatePlainCommand(sql);
-        command.AddStored(Mappings, "@chat", chatId);
+        command.AddStored(db, "@chat", chatId);
         return command;
     }
-
-    private IRelationalTypeMappingSource Mappings => mappings ??= db.GetService<IRelationalTypeMappingSource>();
 
     /// <summary>The message, with its file, of the reader's row of <see cref="MessageColumns"/>.</summary>
     internal static Message ReadMessage(DbDataReader reader, Guid chatId)

@@ -1,6 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Storage;
 using Whisper.Server.Chats;
 using Whisper.Server.Common;
 using Whisper.Server.Data;
@@ -78,11 +76,10 @@ public sealed class ReceiptService(
         try
         {
             await using var command = db.CreatePlainCommand(MarkContext);
-            var mappings = db.GetService<IRelationalTypeMappingSource>();
-            command.AddStored(mappings, "@chat", chatId);
-            command.AddStored(mappings, "@user", userId);
-            command.AddStored(mappings, "@seq", seq);
-            command.AddStored(mappings, "@read", read);
+            command.AddStored(db, "@chat", chatId);
+            command.AddStored(db, "@user", userId);
+            command.AddStored(db, "@seq", seq);
+            command.AddStored(db, "@read", read);
             return await command.ReadRowsAsync(reader => new MarkContextRow(reader.GetInt64(0), reader.GetIdOrNull(1)), cancellationToken);
         }
         finally
