@@ -62,7 +62,8 @@ public sealed class SqliteWhisperDbContext(DbContextOptions<SqliteWhisperDbConte
         // Ids as 16-byte blobs rather than text (SqliteIds says why).
         configurationBuilder.Properties<Guid>().HaveConversion<SqliteIds.Converter>();
         configurationBuilder.Properties<Guid?>().HaveConversion<SqliteIds.Converter>();
-        // And ids that are no column's: parameters of raw SQL and of plain commands (WhisperDbContext.StoredMappingOf).
+        // And ids that are no column's, as plain commands bind them (StoredMappingOf). EF's own raw SQL (SqlQuery, FromSql,
+        // ExecuteSql) does not consult this for its parameters (dotnet/efcore#27354): an id goes to it as SqliteIds.ToStored(id).
         configurationBuilder.DefaultTypeMapping<Guid>().HasConversion<SqliteIds.Converter>();
     }
 }
