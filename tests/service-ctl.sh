@@ -3,6 +3,7 @@
 # that the fault tests can take a dependency away under load and bring it back:
 #
 #   tests/service-ctl.sh stop|start|restart postgres|redis
+#   tests/service-ctl.sh pause|resume redis
 #
 # PostgreSQL stops with "immediate" (no checkpoint, every connection cut, crash recovery at the next
 # start); Redis is killed with SIGKILL. Where they live comes from the variables services.sh exports.
@@ -70,6 +71,13 @@ redis_stop() {
   rm -f "$WHISPER_TEST_SERVICES_DIR/redis.pid"
 }
 
+# A stalled Redis (SIGSTOP, then SIGCONT): connected but silent, so commands time out instead of failing to connect.
+redis_signal() {
+  local pid
+  pid=$(cat "$WHISPER_TEST_SERVICES_DIR/redis.pid" 2>/dev/null) || { echo "Redis is not running (no pid file)" >&2; return 1; }
+  kill "-$1" "$pid"
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -uo pipefail
   case "${1:-} ${2:-}" in
@@ -79,6 +87,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     "stop redis") redis_stop ;;
     "start redis") redis_start ;;
     "restart redis") redis_stop && redis_start ;;
-    *) echo "usage: $0 stop|start|restart postgres|redis" >&2; exit 2 ;;
+    "pause redis") redis_signal STOP ;;
+    "resume redis") redis_signal CONT ;;
+    *) echo "usage: $0 stop|start|restart postgres|redis, or pause|resume redis" >&2; exit 2 ;;
   esac
 fi

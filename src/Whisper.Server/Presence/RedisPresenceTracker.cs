@@ -10,7 +10,8 @@ namespace Whisper.Server.Presence;
 /// scored by when that entry expires; live nodes push the expiry forward, so the users of a node
 /// that died turn offline by themselves within <see cref="RealtimeOptions.PresenceExpiry"/>.
 /// </summary>
-public sealed class RedisPresenceTracker(IConnectionMultiplexer redis, IOptions<WhisperOptions> options, TimeProvider time)
+public sealed partial class RedisPresenceTracker(
+    IConnectionMultiplexer redis, IOptions<WhisperOptions> options, TimeProvider time, ILogger<RedisPresenceTracker> logger)
     : BackgroundService, IPresenceTracker
 {
     private readonly string node = Guid.NewGuid().ToString("N");
@@ -92,10 +93,15 @@ public sealed class RedisPresenceTracker(IConnectionMultiplexer redis, IOptions<
                 batch.Execute();
                 await Task.WhenAll(writes);
             }
-            catch (RedisException)
+            catch (Exception exception) when (exception is RedisException or TimeoutException)
             {
-                // Redis is away: entries may lapse and users look offline until it returns and the next tick restores them.
+                // Redis is away or stalled (a timeout is not a RedisException): entries may lapse and users look
+                // offline until the next tick restores them. Thrown on, it would stop the whole node.
+                LogRefreshFailed(exception);
             }
         }
     }
+
+    [LoggerMessage(LogLevel.Warning, "Could not refresh this node's presence entries in Redis; the next tick tries again")]
+    private partial void LogRefreshFailed(Exception exception);
 }

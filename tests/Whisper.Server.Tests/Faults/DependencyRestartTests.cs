@@ -27,6 +27,53 @@ public sealed class DependencyRestartTests(RestartCluster cluster) : IClassFixtu
     public Task Redis_restarted_under_load_loses_no_acknowledged_message_and_both_nodes_recover_by_themselves() =>
         RestartUnderLoadAsync("redis", "Redis killed (SIGKILL) and started again under load, two nodes");
 
+    /// <summary>
+    /// Redis stalled rather than gone (an overloaded or swapping Redis): commands time out, and StackExchange.Redis's
+    /// timeout is a <see cref="TimeoutException"/>, not a RedisException. The presence refresh, which ticks every
+    /// second with the cluster's 3 s expiry, once let it escape and stopped its node.
+    /// </summary>
+    [Fact]
+    public async Task Redis_stalled_past_its_command_timeout_stops_no_node_and_delivery_across_nodes_resumes()
+    {
+        Assert.SkipUnless(ServerNode.ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");
+        var onA = await cluster.A.RegisterAsync();
+        var onB = cluster.B.As(await cluster.A.RegisterAsync());
+        var chat = await onA.DirectChatWithAsync(onB);
+        await using var deviceOnA = await Device.ConnectAsync(cluster.A.BaseAddress, onA);
+        await using var deviceOnB = await Device.ConnectAsync(cluster.B.BaseAddress, onB);
+        await DeliveredAcrossNodesAsync(onA, deviceOnB, chat.Id);
+
+        try
+        {
+            await TestServices.PauseRedisAsync();
+            // Longer than StackExchange.Redis's 5 s command timeout, so the refreshes sent meanwhile time out.
+            await Task.Delay(TimeSpan.FromSeconds(8));
+        }
+        finally
+        {
+            await TestServices.ResumeRedisAsync();
+        }
+
+        await Waits.UntilAsync(BothReadyAsync, "both nodes to be ready once Redis answers again", RecoveryBound);
+        await DeliveredAcrossNodesAsync(onA, deviceOnB, chat.Id);
+        await DeliveredAcrossNodesAsync(onB, deviceOnA, chat.Id);
+        Assert.True(cluster.A.IsRunning && cluster.B.IsRunning, "A node stopped after Redis stalled.");
+
+        async Task<bool> BothReadyAsync()
+        {
+            try
+            {
+                return await cluster.A.ReadyAsync() && await cluster.B.ReadyAsync();
+            }
+            catch (HttpRequestException exception)
+            {
+                // Refused, not merely not ready: the node's host has stopped.
+                Assert.Fail($"A node stopped after Redis stalled: {exception.Message}");
+                throw;
+            }
+        }
+    }
+
     private async Task RestartUnderLoadAsync(string service, string fault)
     {
         Assert.SkipUnless(ServerNode.ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");

@@ -5,13 +5,19 @@ namespace Whisper.Server.Tests.Faults;
 
 /// <summary>
 /// Takes the test script's PostgreSQL or Redis away and brings it back on the same port and data
-/// (tests/service-ctl.sh), as an operator's restart or a crashed dependency would.
+/// (tests/service-ctl.sh), as an operator's restart or a crashed dependency would; or stalls Redis, as an
+/// overloaded one would.
 /// </summary>
 public static class TestServices
 {
     public static Task StopAsync(string service) => RunAsync("stop", service);
 
     public static Task StartAsync(string service) => RunAsync("start", service);
+
+    /// <summary>Stalls Redis (SIGSTOP): its connections stay open but nothing answers, so commands time out.</summary>
+    public static Task PauseRedisAsync() => RunAsync("pause", "redis");
+
+    public static Task ResumeRedisAsync() => RunAsync("resume", "redis");
 
     private static async Task RunAsync(string action, string service)
     {

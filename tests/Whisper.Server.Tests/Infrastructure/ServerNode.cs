@@ -68,6 +68,9 @@ public sealed class ServerNode : IAsyncDisposable
     /// <summary>The id of the current server process (for reading its memory from /proc).</summary>
     public int ProcessId => process!.Id;
 
+    /// <summary>Whether the node's process is alive: one whose host stopped (a background service's failure) is not.</summary>
+    public bool IsRunning => process is { HasExited: false };
+
     /// <summary>Whether the test script started PostgreSQL and Redis (its scaled-out pass).</summary>
     public static bool ClusterAvailable =>
         Environment.GetEnvironmentVariable("WHISPER_TEST_POSTGRES") is { Length: > 0 } && Environment.GetEnvironmentVariable("WHISPER_TEST_REDIS") is { Length: > 0 };
