@@ -15,7 +15,8 @@ dotnet build bench/Whisper.Relay -c Release -nologo -v quiet >/dev/null
 . tests/services.sh
 . bench/ejabberd/ejabberd.sh
 server_pid=
-trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; stop_ejabberd; stop_services' EXIT
+node_pids=()
+trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; stop_nodes; stop_ejabberd; stop_services' EXIT
 
 # Waits (30 s at most) until the started process answers on the given path; shows its log if it does not.
 wait_until_ready() {
@@ -50,6 +51,29 @@ start_relay() {
 
 stop_server() { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; server_pid=; }
 
+# A cluster on this machine: N nodes sharing one PostgreSQL database, Redis (started before) and the key that
+# signs access tokens, started one after the other so that only the first migrates the database. Sets
+# node_pids and node_urls.
+start_nodes() {
+  local count=$1 database=$2 i key
+  shift 2
+  key=$(openssl rand -base64 32)
+  node_pids=() node_urls=()
+  for i in $(seq "$count"); do
+    start_server "node$i" Whisper__Database__Provider=Postgres ConnectionStrings__Whisper="$WHISPER_TEST_POSTGRES;Database=$database" \
+      Whisper__Redis="$WHISPER_TEST_REDIS" Whisper__Jwt__SigningKey="$key" "$@"
+    node_pids+=("$server_pid") node_urls+=("$server_url")
+    server_pid=
+  done
+}
+
+stop_nodes() {
+  local pid
+  for pid in "${node_pids[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${node_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  node_pids=()
+}
+
 # The generator exits 1 when a message was lost or duplicated (an acknowledged one not delivered within
 # 15 s of the last send counts as lost, which far past saturation can also mean "late"). The smoke run
 # stops at the first; the full run notes it, carries on with the other workloads and fails at the end.
@@ -68,6 +92,12 @@ if $quick; then
   bench --label "SQLite (smoke run)" --workload connections --users 5 --steps 50
   bench --label "SQLite (smoke run)" --workload receipts --users 10 --rates 50 --seconds 2 --warm-up 1
   stop_server
+  # W1 spread over a cluster: two nodes with PostgreSQL and Redis.
+  install_missing && start_postgres && start_redis
+  start_nodes 2 whisper_smoke_nodes
+  dotnet bench/Whisper.Bench/bin/Release/net10.0/Whisper.Bench.dll --server "${node_urls[@]}" --server-pid "${node_pids[@]}" \
+    --redis-pid "$(cat "$services_dir/redis.pid")" --label "PostgreSQL and Redis (smoke run)" --workload connections --users 5 --steps 50
+  stop_nodes
   start_relay
   bench --label "smoke run" --workload relay --users 20 --chat-size 10 --rates 20 --seconds 2 --warm-up 0 --csv "$services_dir/figures.csv"
   stop_server
@@ -133,6 +163,14 @@ install_missing && start_postgres
 start_server postgres Whisper__Database__Provider=Postgres ConnectionStrings__Whisper="$WHISPER_TEST_POSTGRES;Database=whisper_bench"
 bench --label "Whisper, PostgreSQL" --chart w2 --csv "$figures" --users 200 --rates 250,500,1000,2000,4000,6000,8000 --seconds 10 --markdown "$tables"
 stop_server
+# W1 past one process's open files: a cluster of six nodes on this machine, each holding a sixth, with the
+# workstation GC (six server-GC processes on two cores hold more spare heap and contend more).
+start_redis
+start_nodes 6 whisper_bench_nodes DOTNET_gcServer=0
+dotnet bench/Whisper.Bench/bin/Release/net10.0/Whisper.Bench.dll --server "${node_urls[@]}" --server-pid "${node_pids[@]}" \
+  --redis-pid "$(cat "$services_dir/redis.pid")" --label "Whisper, PostgreSQL and Redis, workstation GC" --workload connections --users 100 \
+  --steps 1000,10000,25000,50000,75000,100000 --markdown "$tables"
+stop_nodes
 start_server postgres-receipts Whisper__Database__Provider=Postgres ConnectionStrings__Whisper="$WHISPER_TEST_POSTGRES;Database=whisper_bench_receipts"
 bench --label "Whisper, PostgreSQL" --workload receipts --users 500 --rates 100,250,500,1000,2000,4000 --markdown "$tables"
 stop_server

@@ -2,12 +2,13 @@ using System.CommandLine;
 using Whisper.Bench;
 
 // Drives a running Whisper server through its real protocol and reports what users would feel.
-var server = new Option<string>("--server") { Description = "The server's address.", Required = true };
+var server = new Option<string[]>("--server") { Description = "The server's address; for connections (W1), one or more nodes of a cluster, connections spread evenly.", Required = true, AllowMultipleArgumentsPerToken = true };
 var users = new Option<int>("--users") { Description = "Connected users, split into chats of --chat-size.", DefaultValueFactory = _ => 200 };
 var chatSize = new Option<int>("--chat-size") { Description = "Members per chat: 2 for one-to-one chats (W2), more for groups (W3).", DefaultValueFactory = _ => 2 };
 var rates = new Option<string>("--rates") { Description = "Offered loads, messages per second, comma separated.", DefaultValueFactory = _ => "250,500,1000,2000" };
 var seconds = new Option<int>("--seconds") { Description = "How long each load is offered.", DefaultValueFactory = _ => 10 };
-var serverPid = new Option<int?>("--server-pid") { Description = "The server's process id, to read its CPU and memory." };
+var serverPid = new Option<int[]>("--server-pid") { Description = "The server's process id, to read its CPU and memory; one per --server.", AllowMultipleArgumentsPerToken = true };
+var redisPid = new Option<int?>("--redis-pid") { Description = "W1: Redis's process id, whose memory counts with the servers'." };
 var label = new Option<string>("--label") { Description = "What this run measures (e.g. the database).", DefaultValueFactory = _ => "Whisper" };
 var output = new Option<FileInfo?>("--markdown") { Description = "Append the result table to this file." };
 var warmUp = new Option<int>("--warm-up") { Description = "Seconds of load at the lowest rate before measuring, so the server's JIT has settled.", DefaultValueFactory = _ => 10 };
@@ -19,12 +20,14 @@ var historySize = new Option<int>("--history") { Description = "W4: messages in 
 var csv = new Option<FileInfo?>("--csv") { Description = "Append each load's figures to this CSV, for the charts." };
 var chart = new Option<string>("--chart") { Description = "The chart these figures belong on (with --csv).", DefaultValueFactory = _ => "chat" };
 
-var root = new RootCommand("Whisper load generator") { csv, chart, workloadName, steps, historySize, server, users, chatSize, rates, seconds, serverPid, label, output, warmUp };
+var root = new RootCommand("Whisper load generator") { csv, chart, workloadName, steps, historySize, server, users, chatSize, rates, seconds, serverPid, redisPid, label, output, warmUp };
 root.SetAction(async (parse, cancellationToken) =>
 {
+    var servers = parse.GetValue(server)!.Select(s => new Uri(s)).ToList();
+    var serverPids = parse.GetValue(serverPid) ?? [];
     if (parse.GetValue(workloadName) == "connections")
     {
-        await using var connections = new ConnectionsWorkload(new Uri(parse.GetValue(server)!), parse.GetValue(users), parse.GetValue(serverPid));
+        await using var connections = new ConnectionsWorkload(servers, parse.GetValue(users), serverPids, parse.GetValue(redisPid));
         await connections.SetUpAsync(cancellationToken);
         var held = await connections.RunAsync(parse.GetValue(label)!, parse.GetValue(steps)!.Split(',').Select(int.Parse).ToList(), cancellationToken);
         Console.WriteLine(held);
@@ -36,9 +39,16 @@ root.SetAction(async (parse, cancellationToken) =>
         return 0;
     }
 
+    if (servers.Count > 1)
+    {
+        Console.Error.WriteLine("Only the connections workload spreads over several servers.");
+        return 2;
+    }
+
+    var (one, onePid) = (servers[0], serverPids.Length > 0 ? serverPids[0] : (int?)null);
     if (parse.GetValue(workloadName) == "receipts")
     {
-        await using var receipts = new ReceiptsWorkload(new Uri(parse.GetValue(server)!), parse.GetValue(users), parse.GetValue(serverPid));
+        await using var receipts = new ReceiptsWorkload(one, parse.GetValue(users), onePid);
         await receipts.SetUpAsync(cancellationToken);
         var offeredMarks = parse.GetValue(rates)!.Split(',').Select(int.Parse).ToList();
         // The lowest rate, unmeasured, for the warm-up time: the first marks otherwise pay for the JIT and, on
@@ -68,7 +78,7 @@ root.SetAction(async (parse, cancellationToken) =>
 
     if (parse.GetValue(workloadName) == "history")
     {
-        var history = new HistoryWorkload(new Uri(parse.GetValue(server)!), parse.GetValue(users), parse.GetValue(historySize), parse.GetValue(serverPid));
+        var history = new HistoryWorkload(one, parse.GetValue(users), parse.GetValue(historySize), onePid);
         await history.SetUpAsync(cancellationToken);
         var report = await history.RunAsync(parse.GetValue(label)!, TimeSpan.FromSeconds(parse.GetValue(warmUp)), TimeSpan.FromSeconds(parse.GetValue(seconds)), cancellationToken);
         history.Dispose();
@@ -84,11 +94,11 @@ root.SetAction(async (parse, cancellationToken) =>
     var size = parse.GetValue(chatSize);
     IChatTransport transport = parse.GetValue(workloadName) switch
     {
-        "relay" => new BareRelayTransport(new Uri(parse.GetValue(server)!)),
-        "xmpp" => new XmppTransport(new Uri(parse.GetValue(server)!)),
-        _ => new WhisperHubTransport(new Uri(parse.GetValue(server)!)),
+        "relay" => new BareRelayTransport(one),
+        "xmpp" => new XmppTransport(one),
+        _ => new WhisperHubTransport(one),
     };
-    var workload = new ChatWorkload(transport, parse.GetValue(users), size, parse.GetValue(serverPid));
+    var workload = new ChatWorkload(transport, parse.GetValue(users), size, onePid);
     await workload.SetUpAsync(cancellationToken);
     var offered = parse.GetValue(rates)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToList();
     if (parse.GetValue(warmUp) is > 0 and var warmUpSeconds)
@@ -137,5 +147,14 @@ plotCommand.SetAction(parse =>
     Plots.Draw(parse.GetValue(plotCsv)!, parse.GetValue(plotOut)!, titles);
 });
 root.Subcommands.Add(plotCommand);
+
+// bench connections-worker: holds W1's sockets for one node, steered by the connections workload (IdleConnections).
+var workerServer = new Option<string>("--server") { Required = true };
+var workerTokens = new Option<FileInfo>("--tokens") { Description = "Access tokens, one per line.", Required = true };
+var workerInFlight = new Option<int>("--in-flight") { Description = "Connects at a time.", DefaultValueFactory = _ => 64 };
+var workerCommand = new Command("connections-worker", "Holds idle connections to one server, as the connections workload asks on standard input.") { workerServer, workerTokens, workerInFlight };
+workerCommand.SetAction((parse, cancellationToken) =>
+    IdleConnections.ServeAsync(new Uri(parse.GetValue(workerServer)!), parse.GetValue(workerTokens)!, parse.GetValue(workerInFlight), cancellationToken));
+root.Subcommands.Add(workerCommand);
 
 return await root.Parse(args).InvokeAsync();
