@@ -12,6 +12,27 @@ public sealed class ClusterTests(Cluster cluster) : IClassFixture<Cluster>
     private static void RequireCluster() =>
         Assert.SkipUnless(ServerNode.ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");
 
+    /// <summary>
+    /// A node given Redis but no shared signing key signs with a key of its own, which the other nodes refuse:
+    /// it says so in its log rather than leaving the operator with 401s that look like a bug elsewhere.
+    /// </summary>
+    [Fact]
+    public async Task A_node_with_Redis_but_no_shared_signing_key_warns_that_other_nodes_will_refuse_its_tokens()
+    {
+        RequireCluster();
+        var redis = Environment.GetEnvironmentVariable("WHISPER_TEST_REDIS")!;
+        const string warning = "Whisper:Jwt:SigningKey is not";
+        await using var unshared = await ServerNode.StartAsync(new NodeSetup { Redis = redis, SigningKey = "" });
+        await using var shared = await ServerNode.StartAsync(new NodeSetup { Redis = redis });
+
+        // The key is made when the first token is signed.
+        await unshared.RegisterAsync();
+        await shared.RegisterAsync();
+        await Waits.UntilAsync(() => Task.FromResult(unshared.LastOutput.Any(line => line.Contains(warning, StringComparison.Ordinal))),
+            "the node without a shared key to warn", TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain(shared.LastOutput, line => line.Contains(warning, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Users_on_different_nodes_chat_with_receipts_typing_and_presence()
     {

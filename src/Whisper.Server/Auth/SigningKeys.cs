@@ -9,16 +9,27 @@ namespace Whisper.Server.Auth;
 /// The HMAC key that signs access tokens: <c>Whisper:Jwt:SigningKey</c> when configured (a cluster shares
 /// one), otherwise generated once and kept in the data directory so tokens survive restarts.
 /// </summary>
-public sealed class SigningKeys
+public sealed partial class SigningKeys
 {
     private const int MinimumKeyBytes = 32;
 
-    public SigningKeys(IOptions<WhisperOptions> options)
+    public SigningKeys(IOptions<WhisperOptions> options, ILogger<SigningKeys> logger)
     {
         var whisper = options.Value;
-        Key = new SymmetricSecurityKey(whisper.Jwt.SigningKey is { Length: > 0 } configured
-            ? Decode(configured)
-            : LoadOrCreate(Path.Combine(whisper.FullDataDirectory, "jwt-signing-key")));
+        if (whisper.Jwt.SigningKey is { Length: > 0 } configured)
+        {
+            Key = new SymmetricSecurityKey(Decode(configured));
+            return;
+        }
+
+        // With Redis this node is one of a cluster: a key of its own data directory makes every other node
+        // refuse the tokens it signs (401 on whichever node a client reaches next), which looks like a bug elsewhere.
+        if (whisper.Redis is { Length: > 0 })
+        {
+            LogKeyNotShared(logger);
+        }
+
+        Key = new SymmetricSecurityKey(LoadOrCreate(Path.Combine(whisper.FullDataDirectory, "jwt-signing-key")));
     }
 
     public SymmetricSecurityKey Key { get; }
@@ -36,6 +47,9 @@ public sealed class SigningKeys
         var bytes = new byte[configured.Length];
         return Convert.TryFromBase64String(configured, bytes, out var length) && length >= MinimumKeyBytes;
     }
+
+    [LoggerMessage(LogLevel.Warning, "Whisper:Redis is set but Whisper:Jwt:SigningKey is not: this node signs access tokens with a key of its own data directory, which other nodes refuse. Give every node the same Whisper:Jwt:SigningKey (docs/operations.md)")]
+    private static partial void LogKeyNotShared(ILogger logger);
 
     private static byte[] Decode(string configured) => Convert.FromBase64String(configured);
 

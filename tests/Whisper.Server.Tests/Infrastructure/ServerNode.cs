@@ -20,6 +20,7 @@ public sealed record NodeSetup
     /// <summary>A Redis connection string (backplane, presence, cluster events); null keeps all of it in process.</summary>
     public string? Redis { get; init; }
 
+    /// <summary>What every node of a cluster shares; empty leaves the node to generate one in its data directory.</summary>
     public string SigningKey { get; init; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     public TimeSpan PresenceExpiry { get; init; } = TimeSpan.FromSeconds(30);
@@ -67,6 +68,9 @@ public sealed class ServerNode : IAsyncDisposable
 
     /// <summary>The id of the current server process (for reading its memory from /proc).</summary>
     public int ProcessId => process!.Id;
+
+    /// <summary>The last 40 lines the node wrote (warnings and errors, unless its settings ask for more).</summary>
+    public IReadOnlyList<string> LastOutput => [.. lastOutput];
 
     /// <summary>Whether the node's process is alive: one whose host stopped (a background service's failure) is not.</summary>
     public bool IsRunning => process is { HasExited: false };
