@@ -67,6 +67,12 @@ start_nodes() {
   done
 }
 
+# The generator against the nodes of start_nodes, Redis's memory counted with theirs.
+bench_nodes() {
+  dotnet bench/Whisper.Bench/bin/Release/net10.0/Whisper.Bench.dll --server "${node_urls[@]}" --server-pid "${node_pids[@]}" \
+    --redis-pid "$(cat "$services_dir/redis.pid")" "$@"
+}
+
 stop_nodes() {
   local pid
   for pid in "${node_pids[@]}"; do kill "$pid" 2>/dev/null; done
@@ -95,8 +101,7 @@ if $quick; then
   # W1 spread over a cluster: two nodes with PostgreSQL and Redis.
   install_missing && start_postgres && start_redis
   start_nodes 2 whisper_smoke_nodes
-  dotnet bench/Whisper.Bench/bin/Release/net10.0/Whisper.Bench.dll --server "${node_urls[@]}" --server-pid "${node_pids[@]}" \
-    --redis-pid "$(cat "$services_dir/redis.pid")" --label "PostgreSQL and Redis (smoke run)" --workload connections --users 5 --steps 50
+  bench_nodes --label "PostgreSQL and Redis (smoke run)" --workload connections --users 5 --steps 50
   stop_nodes
   start_relay
   bench --label "smoke run" --workload relay --users 20 --chat-size 10 --rates 20 --seconds 2 --warm-up 0 --csv "$services_dir/figures.csv"
@@ -167,8 +172,7 @@ stop_server
 # workstation GC (six server-GC processes on two cores hold more spare heap and contend more).
 start_redis
 start_nodes 6 whisper_bench_nodes DOTNET_gcServer=0
-dotnet bench/Whisper.Bench/bin/Release/net10.0/Whisper.Bench.dll --server "${node_urls[@]}" --server-pid "${node_pids[@]}" \
-  --redis-pid "$(cat "$services_dir/redis.pid")" --label "Whisper, PostgreSQL and Redis, workstation GC" --workload connections --users 100 \
+bench_nodes --label "Whisper, PostgreSQL and Redis, workstation GC" --workload connections --users 100 \
   --steps 1000,10000,25000,50000,75000,100000 --markdown "$tables"
 stop_nodes
 start_server postgres-receipts Whisper__Database__Provider=Postgres ConnectionStrings__Whisper="$WHISPER_TEST_POSTGRES;Database=whisper_bench_receipts"

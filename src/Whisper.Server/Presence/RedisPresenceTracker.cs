@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Whisper.Server.Common;
+using Whisper.Server.Realtime;
 
 namespace Whisper.Server.Presence;
 
@@ -93,10 +94,10 @@ public sealed partial class RedisPresenceTracker(
                 batch.Execute();
                 await Task.WhenAll(writes);
             }
-            catch (Exception exception) when (exception is RedisException or TimeoutException)
+            catch (Exception exception) when (RedisFailures.Are(exception))
             {
-                // Redis is away or stalled (a timeout is not a RedisException): entries may lapse and users look
-                // offline until the next tick restores them. Thrown on, it would stop the whole node.
+                // Redis is away or stalled: entries may lapse and users look offline until the next tick restores
+                // them. Thrown on, it would stop the whole node.
                 LogRefreshFailed(exception);
             }
         }

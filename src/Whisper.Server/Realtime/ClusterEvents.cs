@@ -86,7 +86,7 @@ public sealed partial class RedisClusterEvents : IClusterEvents, IHostedService
         {
             await redis.GetSubscriber().UnsubscribeAsync(Channel);
         }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        catch (Exception exception) when (RedisFailures.Are(exception))
         {
             // The subscription ends with the connection anyway; a slow or absent Redis must not fail a shutdown.
         }
@@ -98,9 +98,8 @@ public sealed partial class RedisClusterEvents : IClusterEvents, IHostedService
         {
             await redis.GetSubscriber().PublishAsync(Channel, JsonSerializer.Serialize(change));
         }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        catch (Exception exception) when (RedisFailures.Are(exception))
         {
-            // A stalled Redis times out, and StackExchange.Redis's timeout is a TimeoutException, not a RedisException.
             LogPublishFailed(exception, change.Kind);
         }
     }
