@@ -43,7 +43,7 @@ public sealed class OperationsTests(SharedServer server)
     /// many in-process servers an exporter could pick another server's (idle) counter.
     /// </summary>
     [Fact]
-    public async Task Metrics_count_requests_and_sent_messages_and_show_the_runtimes_memory()
+    public async Task Metrics_count_requests_sent_messages_and_the_writers_batches_and_show_the_runtimes_memory()
     {
         await using var node = await ServerNode.StartAsync(NodeSetup.ForThisPass());
         var (alice, bob) = (await node.RegisterAsync(), await node.RegisterAsync());
@@ -51,9 +51,12 @@ public sealed class OperationsTests(SharedServer server)
         await alice.SendAsync(chat.Id, "counted");
 
         Assert.Equal(1, await node.MetricAsync("whisper_messages_sent_total"));
-        var metrics = await node.Client().GetStringAsync("/metrics");
-        Assert.Contains("http_server_request_duration_seconds", metrics);
-        Assert.Contains("dotnet_process_memory_working_set_bytes", metrics);
+        var metrics = (await node.Client().GetStringAsync("/metrics")).Split('\n');
+        Assert.Contains(metrics, line => line.StartsWith("http_server_request_duration_seconds", StringComparison.Ordinal));
+        Assert.Contains(metrics, line => line.StartsWith("dotnet_process_memory_working_set_bytes", StringComparison.Ordinal));
+        // The one message was stored in a batch of its own, and that batch took some time.
+        Assert.Contains(metrics, line => line.StartsWith("whisper_writes_batch_size_sum{", StringComparison.Ordinal) && line.Contains("writes=\"messages\"") && line.EndsWith(" 1"));
+        Assert.Contains(metrics, line => line.StartsWith("whisper_writes_duration_seconds_count{", StringComparison.Ordinal) && line.Contains("writes=\"messages\"") && line.EndsWith(" 1"));
     }
 
     [Theory]

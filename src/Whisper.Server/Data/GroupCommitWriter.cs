@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Threading.Channels;
+using Whisper.Server.Operations;
 
 namespace Whisper.Server.Data;
 
@@ -9,8 +11,8 @@ namespace Whisper.Server.Data;
 /// SQLite this also keeps request threads from blocking in its busy handler.
 /// </summary>
 /// <typeparam name="TPending">A queued write with the completion its caller awaits.</typeparam>
-/// <param name="writes">What the writes are, for the log: "messages", say.</param>
-public abstract partial class GroupCommitWriter<TPending>(string writes, ILogger logger) : BackgroundService
+/// <param name="writes">What the writes are, for the log and the metrics: "messages", say.</param>
+public abstract partial class GroupCommitWriter<TPending>(string writes, WhisperMetrics metrics, ILogger logger) : BackgroundService
 {
     private readonly Channel<TPending> queue = Channel.CreateUnbounded<TPending>(new UnboundedChannelOptions { SingleReader = true });
 
@@ -60,7 +62,9 @@ public abstract partial class GroupCommitWriter<TPending>(string writes, ILogger
                 batch.Add(pending);
             }
 
+            var started = Stopwatch.GetTimestamp();
             await WriteAsync(batch);
+            metrics.BatchWritten(writes, batch.Count, Stopwatch.GetElapsedTime(started));
             batch.Clear();
         }
     }

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Whisper.Server.Data;
+using Whisper.Server.Operations;
 
 namespace Whisper.Server.Messages;
 
@@ -13,8 +14,8 @@ namespace Whisper.Server.Messages;
 /// row, so several nodes writing to one PostgreSQL keep gap-free, twin-free sequences; chats are
 /// updated in id order so that two nodes' batches cannot deadlock.
 /// </remarks>
-public sealed class MessageWriter(IServiceScopeFactory scopes, SearchIndexer searchIndexer, ILogger<MessageWriter> logger)
-    : GroupCommitWriter<MessageWriter.Pending>("messages", logger)
+public sealed class MessageWriter(IServiceScopeFactory scopes, SearchIndexer searchIndexer, WhisperMetrics metrics, ILogger<MessageWriter> logger)
+    : GroupCommitWriter<MessageWriter.Pending>("messages", metrics, logger)
 {
     protected override int MaxBatch => 256;
 

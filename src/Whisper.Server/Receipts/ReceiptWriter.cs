@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Whisper.Server.Data;
+using Whisper.Server.Operations;
 
 namespace Whisper.Server.Receipts;
 
@@ -12,8 +13,8 @@ namespace Whisper.Server.Receipts;
 /// on them. Each advance is conditional on the watermark being lower, inside the transaction, so watermarks
 /// never go back whatever order concurrent marks arrive in.
 /// </remarks>
-public sealed class ReceiptWriter(IServiceScopeFactory scopes, ILogger<ReceiptWriter> logger)
-    : GroupCommitWriter<ReceiptWriter.Pending>("receipt advances", logger)
+public sealed class ReceiptWriter(IServiceScopeFactory scopes, WhisperMetrics metrics, ILogger<ReceiptWriter> logger)
+    : GroupCommitWriter<ReceiptWriter.Pending>("receipt advances", metrics, logger)
 {
     protected override int MaxBatch => 256;
 
