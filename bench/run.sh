@@ -123,7 +123,7 @@ out=docs/BENCHMARKS.md
 tables=$(mktemp)
 figures=$(mktemp)
 start_server sqlite
-bench --label "Whisper, SQLite" --chart w2 --csv "$figures" --users 200 --rates 250,500,1000,2000,4000,6000,8000 --seconds 10 --markdown "$tables"
+bench --label "Whisper, SQLite" --chart w2 --csv "$figures" --users 200 --rates 250,500,1000,2000,3000,4000,5000,6000,8000 --seconds 10 --markdown "$tables"
 stop_server
 start_server sqlite-groups
 bench --label "Whisper, SQLite" --chart w3-20 --csv "$figures" --users 200 --chat-size 20 --rates 50,100,200,400,800,1600,3200 --seconds 10 --markdown "$tables"
@@ -166,7 +166,7 @@ bench --label "Whisper, SQLite" --workload history --users 50 --history 10000 --
 stop_server
 install_missing && start_postgres
 start_server postgres Whisper__Database__Provider=Postgres ConnectionStrings__Whisper="$WHISPER_TEST_POSTGRES;Database=whisper_bench"
-bench --label "Whisper, PostgreSQL" --chart w2 --csv "$figures" --users 200 --rates 250,500,1000,2000,4000,6000,8000 --seconds 10 --markdown "$tables"
+bench --label "Whisper, PostgreSQL" --chart w2 --csv "$figures" --users 200 --rates 250,500,1000,2000,3000,4000,5000,6000,8000 --seconds 10 --markdown "$tables"
 stop_server
 # W1 past one process's open files: a cluster of six nodes on this machine, each holding a sixth, with the
 # workstation GC (six server-GC processes on two cores hold more spare heap and contend more).
