@@ -9,9 +9,6 @@ namespace Whisper.Server.Tests;
 /// <summary>Two server processes on one PostgreSQL and one Redis act as one Whisper.</summary>
 public sealed class ClusterTests(Cluster cluster) : IClassFixture<Cluster>
 {
-    private static void RequireCluster() =>
-        Assert.SkipUnless(ServerNode.ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");
-
     /// <summary>
     /// A node given Redis but no shared signing key signs with a key of its own, which the other nodes refuse:
     /// it says so in its log rather than leaving the operator with 401s that look like a bug elsewhere.
@@ -19,7 +16,7 @@ public sealed class ClusterTests(Cluster cluster) : IClassFixture<Cluster>
     [Fact]
     public async Task A_node_with_Redis_but_no_shared_signing_key_warns_that_other_nodes_will_refuse_its_tokens()
     {
-        RequireCluster();
+        ServerNode.RequireCluster();
         var redis = Environment.GetEnvironmentVariable("WHISPER_TEST_REDIS")!;
         const string warning = "Whisper:Jwt:SigningKey is not";
         await using var unshared = await ServerNode.StartAsync(new NodeSetup { Redis = redis, SigningKey = "" });
@@ -36,7 +33,7 @@ public sealed class ClusterTests(Cluster cluster) : IClassFixture<Cluster>
     [Fact]
     public async Task Users_on_different_nodes_chat_with_receipts_typing_and_presence()
     {
-        RequireCluster();
+        ServerNode.RequireCluster();
         var alice = await cluster.A.RegisterAsync();
         var bob = cluster.B.As(await cluster.A.RegisterAsync());
         var chat = await alice.DirectChatWithAsync(bob);
@@ -63,7 +60,7 @@ public sealed class ClusterTests(Cluster cluster) : IClassFixture<Cluster>
     [Fact]
     public async Task Group_members_spread_over_nodes_all_receive_and_one_added_on_the_other_node_starts_receiving()
     {
-        RequireCluster();
+        ServerNode.RequireCluster();
         var owner = await cluster.A.RegisterAsync();
         var onA = await cluster.A.RegisterAsync();
         var onB = cluster.B.As(await cluster.A.RegisterAsync());
@@ -96,7 +93,7 @@ public sealed class ClusterTests(Cluster cluster) : IClassFixture<Cluster>
     [Fact]
     public async Task A_session_revoked_on_one_node_is_refused_on_the_other_as_soon_as_the_notice_arrives()
     {
-        RequireCluster();
+        ServerNode.RequireCluster();
         var bob = await cluster.A.RegisterAsync();
         var bobOnB = cluster.B.As(bob);
         await (await bobOnB.Http.GetAsync("/api/users/me")).ShouldBe(HttpStatusCode.OK);
@@ -124,7 +121,7 @@ public sealed class ClusterMembershipTests(Cluster cluster) : IClassFixture<Clus
     [Fact]
     public async Task A_member_removed_on_one_node_is_refused_on_the_other_as_soon_as_the_notice_arrives()
     {
-        Assert.SkipUnless(ServerNode.ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");
+        ServerNode.RequireCluster();
         var owner = await cluster.A.RegisterAsync();
         var member = cluster.B.As(await cluster.A.RegisterAsync());
         var group = await owner.GroupAsync("two nodes", member);
@@ -146,7 +143,7 @@ public sealed class ClusterConsistencyTests(Cluster cluster) : IClassFixture<Clu
     [Fact]
     public async Task Concurrent_writers_on_both_nodes_get_one_gap_free_seq_and_one_direct_chat()
     {
-        Assert.SkipUnless(ServerNode.ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");
+        ServerNode.RequireCluster();
         var alice = await cluster.A.RegisterAsync();
         var bob = cluster.B.As(await cluster.A.RegisterAsync());
 
@@ -164,7 +161,7 @@ public sealed class ClusterConsistencyTests(Cluster cluster) : IClassFixture<Clu
     [Fact]
     public async Task A_node_whose_redis_goes_away_is_not_ready_and_recovers_by_itself()
     {
-        Assert.SkipUnless(ServerNode.ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");
+        ServerNode.RequireCluster();
         var port = ServerNode.FreePort();
         var redisDirectory = Directory.CreateTempSubdirectory("whisper-redis");
         System.Diagnostics.Process StartRedis() => System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("redis-server",
@@ -204,7 +201,7 @@ public sealed class ClusterFailoverTests(FailoverCluster cluster) : IClassFixtur
     [Fact]
     public async Task Killing_a_node_turns_its_users_offline_within_the_expiry_and_loses_no_stored_message()
     {
-        Assert.SkipUnless(ServerNode.ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");
+        ServerNode.RequireCluster();
         var alice = await cluster.A.RegisterAsync();
         var bob = cluster.B.As(await cluster.A.RegisterAsync());
         var chat = await alice.DirectChatWithAsync(bob);

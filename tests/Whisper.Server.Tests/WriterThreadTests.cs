@@ -22,7 +22,7 @@ public sealed class WriterThreadTests
         var chat = await alice.DirectChatWithAsync(bob);
         await alice.SendAsync(chat.Id, "stored by the writer thread");
 
-        var threads = Tasks.Of(node.ProcessId);
+        var threads = LinuxTask.Of(node.ProcessId);
         // Linux keeps the first 15 bytes of a thread's name.
         var messages = Assert.Single(threads, t => t.Name == "messages writer");
         var receipts = Assert.Single(threads, t => t.Name == "receipt advance");
@@ -41,19 +41,19 @@ public sealed class WriterThreadTests
         var (set, error, nice) = await OnNewThreadAsync(() =>
         {
             var set = ThreadNiceness.TrySetForCurrentThread(5, out var error);
-            return (set, error, Tasks.Current().Nice);
+            return (set, error, LinuxTask.Current().Nice);
         });
 
         // A higher nice value, a lower priority, needs no privilege.
         Assert.True(set);
         Assert.Equal(0, error);
         Assert.Equal(5, nice);
-        Assert.Equal(0, Tasks.Current().Nice);
+        Assert.Equal(0, LinuxTask.Current().Nice);
 
         var (raised, refusal, raisedNice) = await OnNewThreadAsync(() =>
         {
             var raised = ThreadNiceness.TrySetForCurrentThread(-3, out var refusal);
-            return (raised, refusal, Tasks.Current().Nice);
+            return (raised, refusal, LinuxTask.Current().Nice);
         });
         Assert.Equal(MayRaisePriority, raised);
         Assert.Equal(raised ? -3 : 0, raisedNice);
@@ -75,17 +75,17 @@ public sealed class WriterThreadTests
         return done.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
-    /// <summary>A process's threads (Linux tasks), from /proc.</summary>
-    private sealed record Tasks(int Id, string Name, int Nice)
+    /// <summary>A thread of a process as Linux sees it (a task), from /proc.</summary>
+    private sealed record LinuxTask(int Id, string Name, int Nice)
     {
-        public static List<Tasks> Of(int processId) =>
-            Directory.GetDirectories($"/proc/{processId}/task").Select(path => Read($"{path}/stat")).OfType<Tasks>().ToList();
+        public static List<LinuxTask> Of(int processId) =>
+            Directory.GetDirectories($"/proc/{processId}/task").Select(path => Read($"{path}/stat")).OfType<LinuxTask>().ToList();
 
-        public static Tasks Current() => Read("/proc/thread-self/stat")!;
+        public static LinuxTask Current() => Read("/proc/thread-self/stat")!;
 
         // "tid (name) state ppid ...": the name may hold spaces, so the fields are counted after its closing parenthesis;
         // the nice value is the 19th field.
-        private static Tasks? Read(string statPath)
+        private static LinuxTask? Read(string statPath)
         {
             string stat;
             try
@@ -99,7 +99,7 @@ public sealed class WriterThreadTests
 
             var (open, close) = (stat.IndexOf('('), stat.LastIndexOf(')'));
             var fields = stat[(close + 2)..].Split(' ');
-            return new Tasks(int.Parse(stat[..(open - 1)]), stat[(open + 1)..close], int.Parse(fields[19 - 3]));
+            return new LinuxTask(int.Parse(stat[..(open - 1)]), stat[(open + 1)..close], int.Parse(fields[19 - 3]));
         }
     }
 }

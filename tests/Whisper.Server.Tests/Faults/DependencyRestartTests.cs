@@ -35,7 +35,7 @@ public sealed class DependencyRestartTests(RestartCluster cluster) : IClassFixtu
     [Fact]
     public async Task Redis_stalled_past_its_command_timeout_stops_no_node_and_delivery_across_nodes_resumes()
     {
-        Assert.SkipUnless(ServerNode.ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");
+        ServerNode.RequireCluster();
         var onA = await cluster.A.RegisterAsync();
         var onB = cluster.B.As(await cluster.A.RegisterAsync());
         var chat = await onA.DirectChatWithAsync(onB);
@@ -76,7 +76,7 @@ public sealed class DependencyRestartTests(RestartCluster cluster) : IClassFixtu
 
     private async Task RestartUnderLoadAsync(string service, string fault)
     {
-        Assert.SkipUnless(ServerNode.ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");
+        ServerNode.RequireCluster();
         var phases = new PhaseLog();
         ServerNode[] nodes = [cluster.A, cluster.B];
         // Pairs span the nodes: client 2k on A, 2k+1 on B, so every direct chat and group crosses them.

@@ -25,7 +25,7 @@ public sealed class KillUnderLoadTests
     [Fact]
     public async Task A_server_killed_under_load_on_PostgreSQL_loses_and_duplicates_no_acknowledged_message()
     {
-        Assert.SkipUnless(ServerNode.ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");
+        ServerNode.RequireCluster();
         await KillUnderLoadAsync(NodeSetup.ForThisPass());
     }
 

@@ -79,6 +79,10 @@ public sealed class ServerNode : IAsyncDisposable
     public static bool ClusterAvailable =>
         Environment.GetEnvironmentVariable("WHISPER_TEST_POSTGRES") is { Length: > 0 } && Environment.GetEnvironmentVariable("WHISPER_TEST_REDIS") is { Length: > 0 };
 
+    /// <summary>Skips the calling test outside the scaled-out pass: it needs PostgreSQL and Redis.</summary>
+    public static void RequireCluster() =>
+        Assert.SkipUnless(ClusterAvailable, "Runs in test.sh's scaled-out pass, which starts PostgreSQL and Redis.");
+
     /// <summary>A cluster member: PostgreSQL, Redis (the test script's unless given) and a shared signing key.</summary>
     public static Task<ServerNode> StartAsync(string database, string signingKey, TimeSpan presenceExpiry, string? redis = null) =>
         StartAsync(new NodeSetup
