@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.SignalR.Client;
 using Whisper.Client;
 
 namespace Whisper.Bench;
@@ -19,12 +18,17 @@ public interface IChatTransport : IAsyncDisposable
     Task SendAsync(int sender, int chat, string key, CancellationToken cancellationToken);
 }
 
-/// <summary>Whisper: accounts over REST, direct chats or groups, messages over the hub with MessagePack.</summary>
+/// <summary>
+/// Whisper: accounts over REST, direct chats or groups, messages over the hub with MessagePack, each user on a
+/// <see cref="HubSocket"/> (a lean client, as the relay's is) rather than SignalR's HubConnection.
+/// </summary>
 public sealed class WhisperHubTransport(Uri server) : IChatTransport
 {
     public const string Content = "benchmark message of a typical length, about sixty bytes";
-    private readonly List<HubConnection> connections = [];
-    private readonly List<Guid> chatIds = [];
+    private readonly List<HubSocket> connections = [];
+    private readonly List<string> chatIds = [];
+    private readonly CancellationTokenSource closing = new();
+    private Task pinging = Task.CompletedTask;
 
     public string Description => "hub with MessagePack";
 
@@ -41,31 +45,55 @@ public sealed class WhisperHubTransport(Uri server) : IChatTransport
             var chat = chatSize == 2
                 ? await clients[first].OpenDirectChatAsync(others[0], cancellationToken)
                 : await clients[first].CreateGroupAsync($"bench group {first / chatSize}", others, cancellationToken);
-            chatIds.Add(chat.Id);
+            chatIds.Add(chat.Id.ToString());
             chats.Add(members);
         }
 
         foreach (var client in clients)
         {
-            var connection = BenchClients.HubConnection(server, client);
             var recipient = userIndex[client.Session!.User.Id];
-            connection.On<Message>("messageCreated", message => received(message.ClientMessageId, userIndex[message.SenderId], recipient));
-            await connection.StartAsync(cancellationToken);
-            connections.Add(connection);
+            var token = await client.GetAccessTokenAsync(cancellationToken) ?? throw new InvalidOperationException("A registered user has no access token.");
+            connections.Add(await HubSocket.ConnectAsync(server, token,
+                (sender, clientMessageId) => received(clientMessageId, userIndex.GetValueOrDefault(sender, -1), recipient), cancellationToken));
         }
 
+        pinging = Task.Run(() => PingAsync(closing.Token), CancellationToken.None);
         return chats;
     }
 
     public Task SendAsync(int sender, int chat, string key, CancellationToken cancellationToken) =>
-        connections[sender].InvokeAsync<Message>("SendMessage", chatIds[chat].ToString(), new NewMessage(Content, key), cancellationToken);
+        connections[sender].InvokeAsync("SendMessage", [chatIds[chat], new NewMessage(Content, key)], cancellationToken);
+
+    /// <summary>Every 15 s, as SignalR's clients do: a user who sends nothing for 30 s would otherwise be dropped.</summary>
+    private async Task PingAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            foreach (var connection in connections)
+            {
+                try
+                {
+                    await connection.PingAsync(cancellationToken);
+                }
+                catch (Exception exception) when (exception is System.Net.WebSockets.WebSocketException or OperationCanceledException or ObjectDisposedException)
+                {
+                    // A connection that has gone shows as lost messages.
+                }
+            }
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
+        await closing.CancelAsync();
+        await pinging;
         foreach (var connection in connections)
         {
             await connection.DisposeAsync();
         }
+
+        closing.Dispose();
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using HdrHistogram;
 
@@ -13,8 +12,11 @@ namespace Whisper.Bench;
 public sealed class ChatWorkload(IChatTransport transport, int userCount, int chatSize, int? serverPid) : IAsyncDisposable
 {
     private IReadOnlyList<int[]> chats = [];
-    // Keyed by message number * userCount + recipient: one entry per delivered copy.
-    private readonly ConcurrentDictionary<long, int> copies = new();
+    // Each user's place among its chat's members: the chats share the users out, a user is in one.
+    private int[] placeInChat = [];
+    // Copies that arrived, at message number * chatSize + the recipient's place in its chat; and how many are not 0.
+    private int[] copies = [];
+    private long delivered;
     private long[] sentAt = [];
     private string run = "";
     private LongHistogram histogram = NewHistogram();
@@ -25,8 +27,18 @@ public sealed class ChatWorkload(IChatTransport transport, int userCount, int ch
 
     public string Transport => transport.Description;
 
-    public async Task SetUpAsync(CancellationToken cancellationToken) =>
+    public async Task SetUpAsync(CancellationToken cancellationToken)
+    {
         chats = await transport.SetUpAsync(userCount, chatSize, Received, cancellationToken);
+        placeInChat = new int[userCount];
+        foreach (var members in chats)
+        {
+            for (var place = 0; place < members.Length; place++)
+            {
+                placeInChat[members[place]] = place;
+            }
+        }
+    }
 
     private void Received(string? key, int sender, int recipient)
     {
@@ -37,8 +49,9 @@ public sealed class ChatWorkload(IChatTransport transport, int userCount, int ch
             return;
         }
 
-        if (copies.AddOrUpdate(number * userCount + recipient, 1, (_, count) => count + 1) == 1)
+        if (Interlocked.Increment(ref copies[number * chatSize + placeInChat[recipient]]) == 1)
         {
+            Interlocked.Increment(ref delivered);
             var latency = Stopwatch.GetTimestamp() - Volatile.Read(ref sentAt[number]);
             lock (histogram)
             {
@@ -49,10 +62,11 @@ public sealed class ChatWorkload(IChatTransport transport, int userCount, int ch
 
     public async Task<LoadResult> RunAsync(int rate, TimeSpan duration, CancellationToken cancellationToken)
     {
-        copies.Clear();
         histogram = NewHistogram();
         var total = (int)(rate * duration.TotalSeconds);
         sentAt = new long[total];
+        copies = new int[total * (long)chatSize];
+        Interlocked.Exchange(ref delivered, 0);
         var acknowledged = new bool[total];
         run = Guid.NewGuid().ToString("N")[..8];
         var failed = 0;
@@ -79,17 +93,25 @@ public sealed class ChatWorkload(IChatTransport transport, int userCount, int ch
         await Task.WhenAll(sends);
         var sendingTook = clock.Elapsed;
         var expected = acknowledged.Count(a => a) * (long)(chatSize - 1);
-        await Measure.SettleAsync(() => copies.Count, expected, cancellationToken);
+        await Measure.SettleAsync(() => Interlocked.Read(ref delivered), expected, cancellationToken);
 
         var elapsed = clock.Elapsed;
         var cpu = ProcessStats.CpuTime(serverPid) - cpuBefore;
-        var deliveredOfAcknowledged = copies.Keys.Count(key => acknowledged[key / userCount]);
+        var arrived = Interlocked.Read(ref delivered);
+        long deliveredOfAcknowledged = 0, duplicated = 0;
+        for (long copy = 0; copy < copies.LongLength; copy++)
+        {
+            var count = Volatile.Read(ref copies[copy]);
+            deliveredOfAcknowledged += count > 0 && acknowledged[copy / chatSize] ? 1 : 0;
+            duplicated += count > 1 ? 1 : 0;
+        }
+
         return new LoadResult(
             rate, total, acknowledged.Count(a => a), failed,
-            Deliveries: copies.Count,
+            Deliveries: arrived,
             Lost: expected - deliveredOfAcknowledged,
-            Duplicated: copies.Values.Count(count => count > 1),
-            DeliveriesPerSecond: copies.Count / Math.Max(sendingTook.TotalSeconds, duration.TotalSeconds),
+            Duplicated: duplicated,
+            DeliveriesPerSecond: arrived / Math.Max(sendingTook.TotalSeconds, duration.TotalSeconds),
             P50: Measure.Milliseconds(histogram, 50), P99: Measure.Milliseconds(histogram, 99), P999: Measure.Milliseconds(histogram, 99.9),
             ServerCpuPercent: Measure.CpuPercent(cpu, elapsed),
             ServerRssMiB: ProcessStats.RssMiB(serverPid));
