@@ -126,16 +126,16 @@ start_server sqlite
 bench --label "Whisper, SQLite" --chart w2 --csv "$figures" --users 200 --rates 250,500,1000,2000,3000,4000,5000,6000,8000 --seconds 10 --markdown "$tables"
 stop_server
 start_server sqlite-groups
-bench --label "Whisper, SQLite" --chart w3-20 --csv "$figures" --users 200 --chat-size 20 --rates 50,100,200,400,800,1600,3200 --seconds 10 --markdown "$tables"
+bench --label "Whisper, SQLite" --chart w3-20 --csv "$figures" --users 200 --chat-size 20 --rates 50,100,200,400,800,1600,3200,4800,6400 --seconds 10 --markdown "$tables"
 stop_server
 start_server sqlite-large-group
-bench --label "Whisper, SQLite" --chart w3-500 --csv "$figures" --users 500 --chat-size 500 --rates 5,10,20,40,80,160 --seconds 10 --markdown "$tables"
+bench --label "Whisper, SQLite" --chart w3-500 --csv "$figures" --users 500 --chat-size 500 --rates 5,10,20,40,80,160,320,480,640 --seconds 10 --markdown "$tables"
 stop_server
 start_relay
-bench --label "bare relay" --chart w3-20 --csv "$figures" --workload relay --users 200 --chat-size 20 --rates 50,100,200,400,800,1600,3200 --seconds 10 --markdown "$tables"
+bench --label "bare relay" --chart w3-20 --csv "$figures" --workload relay --users 200 --chat-size 20 --rates 50,100,200,400,800,1600,3200,6400,12800,25600 --seconds 10 --markdown "$tables"
 stop_server
 start_relay
-bench --label "bare relay" --chart w3-500 --csv "$figures" --workload relay --users 500 --chat-size 500 --rates 5,10,20,40,80,160 --seconds 10 --markdown "$tables"
+bench --label "bare relay" --chart w3-500 --csv "$figures" --workload relay --users 500 --chat-size 500 --rates 5,10,20,40,80,160,320,640,1280,2560 --seconds 10 --markdown "$tables"
 stop_server
 # 19,000: this machine's containers allow 20,000 open files per process (a hard limit root cannot raise).
 start_server sqlite-connections
