@@ -12,7 +12,8 @@ namespace Whisper.Bench;
 public sealed class ChatWorkload(IChatTransport transport, int userCount, int chatSize, int? serverPid) : IAsyncDisposable
 {
     private IReadOnlyList<int[]> chats = [];
-    // Each user's place among its chat's members: the chats share the users out, a user is in one.
+    // Each user's chat, and place among its members: the chats share the users out, a user is in one.
+    private int[] chatOf = [];
     private int[] placeInChat = [];
     // Copies that arrived, at message number * chatSize + the recipient's place in its chat; and how many are not 0.
     private int[] copies = [];
@@ -30,21 +31,24 @@ public sealed class ChatWorkload(IChatTransport transport, int userCount, int ch
     public async Task SetUpAsync(CancellationToken cancellationToken)
     {
         chats = await transport.SetUpAsync(userCount, chatSize, Received, cancellationToken);
+        chatOf = new int[userCount];
         placeInChat = new int[userCount];
-        foreach (var members in chats)
+        for (var chat = 0; chat < chats.Count; chat++)
         {
-            for (var place = 0; place < members.Length; place++)
+            for (var place = 0; place < chats[chat].Length; place++)
             {
-                placeInChat[members[place]] = place;
+                chatOf[chats[chat][place]] = chat;
+                placeInChat[chats[chat][place]] = place;
             }
         }
     }
 
     private void Received(string? key, int sender, int recipient)
     {
-        // Keys are "{run}-{message number}"; anything else (another run's late copies) is not counted.
+        // Keys are "{run}-{message number}"; anything else (another run's late copies) is not counted, nor is a
+        // copy that reached someone outside the message's chat (message i goes to chat i % chats, as RunAsync sends).
         if (key is null || !key.StartsWith(run, StringComparison.Ordinal) || !long.TryParse(key.AsSpan(run.Length + 1), out var number)
-            || number >= sentAt.Length || sender == recipient)
+            || number >= sentAt.Length || sender == recipient || chatOf[recipient] != number % chats.Count)
         {
             return;
         }
