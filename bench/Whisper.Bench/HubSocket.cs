@@ -1,9 +1,7 @@
-using System.Buffers;
 using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.WebSockets;
-using System.Text;
 using MessagePack;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
@@ -23,8 +21,6 @@ namespace Whisper.Bench;
 /// </remarks>
 public sealed class HubSocket : IAsyncDisposable
 {
-    private const byte RecordSeparator = 0x1e;
-    private static readonly byte[] Handshake = Encoding.UTF8.GetBytes("{\"protocol\":\"messagepack\",\"version\":1}\u001e");
     private static readonly MessagePackHubProtocol Protocol = new();
     private static readonly byte[] Ping = Protocol.GetMessageBytes(PingMessage.Instance).ToArray();
 
@@ -49,27 +45,8 @@ public sealed class HubSocket : IAsyncDisposable
         var hub = new HubSocket(messageCreated);
         try
         {
-            var address = new UriBuilder(new Uri(server, "hubs/chat")) { Scheme = server.Scheme == "https" ? "wss" : "ws", Query = $"access_token={Uri.EscapeDataString(accessToken)}" };
-            await hub.socket.ConnectAsync(address.Uri, cancellationToken);
-            await hub.socket.SendAsync(Handshake, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
-            var answer = new byte[256];
-            var length = 0;
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                result = await hub.socket.ReceiveAsync(answer.AsMemory(length), cancellationToken);
-                length += result.Count;
-            }
-            while (Array.IndexOf(answer, RecordSeparator, 0, length) < 0 && result.MessageType != WebSocketMessageType.Close && length < answer.Length);
-
-            // The handshake's answer is JSON whatever the protocol: "{}" or {"error": "..."}, then the separator.
-            var handshake = Encoding.UTF8.GetString(answer, 0, length);
-            if (!handshake.StartsWith("{}\u001e", StringComparison.Ordinal))
-            {
-                throw new InvalidOperationException($"The hub refused the handshake: {handshake.TrimEnd('\u001e')}");
-            }
-
-            hub.receiving = Task.Run(() => hub.ReceiveAsync(answer.AsSpan(3, length - 3).ToArray()), CancellationToken.None);
+            var alreadyReceived = await HubHandshake.ConnectAsync(hub.socket, server, accessToken, "messagepack", cancellationToken);
+            hub.receiving = Task.Run(() => hub.ReceiveAsync(alreadyReceived), CancellationToken.None);
             return hub;
         }
         catch

@@ -19,9 +19,7 @@ public sealed class IdleConnections(Uri server, IReadOnlyList<string> tokens, in
     /// <summary>The most one worker holds: its process's open-file limit, less what the runtime itself opens.</summary>
     public const int MostPerWorker = 19_000;
 
-    private const char RecordSeparator = '\u001e';
-    private static readonly byte[] Handshake = Encoding.UTF8.GetBytes("{\"protocol\":\"json\",\"version\":1}" + RecordSeparator);
-    private static readonly byte[] Ping = Encoding.UTF8.GetBytes("{\"type\":6}" + RecordSeparator);
+    private static readonly byte[] Ping = Encoding.UTF8.GetBytes("{\"type\":6}" + (char)HubHandshake.RecordSeparator);
     private readonly List<ClientWebSocket> sockets = [];
     private readonly CancellationTokenSource stopping = new();
     private Task pinging = Task.CompletedTask;
@@ -90,15 +88,7 @@ public sealed class IdleConnections(Uri server, IReadOnlyList<string> tokens, in
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         try
         {
-            await socket.ConnectAsync(new UriBuilder(server) { Scheme = "ws", Path = "/hubs/chat", Query = $"access_token={token}" }.Uri, timeout.Token);
-            await socket.SendAsync(Handshake, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
-            var answer = new byte[256];
-            var received = await socket.ReceiveAsync(answer, timeout.Token);
-            if (!Encoding.UTF8.GetString(answer, 0, received.Count).StartsWith("{}" + RecordSeparator, StringComparison.Ordinal))
-            {
-                throw new InvalidOperationException("The hub refused the handshake.");
-            }
-
+            await HubHandshake.ConnectAsync(socket, server, token, "json", timeout.Token);
             return socket;
         }
         catch
